@@ -1,0 +1,80 @@
+"""One pure ASGI middleware for what every response needs: ids, version, size limit, metrics."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.context import STATE_KEY, RequestContext, request_id_from
+from api.metrics import observe_request
+from api.problems import log_unexpected, problem_response
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is larger than 1 MiB")
+
+
+class RequestEnvelope:
+    def __init__(self, app: ASGIApp, *, api_version: str) -> None:
+        self.app = app
+        self.version_header = (b"api-version", api_version.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        client = scope.get("client")
+        ctx = RequestContext(
+            request_id_from(_decode(headers.get(b"x-request-id"))), client[0] if client else None
+        )
+        scope[STATE_KEY] = ctx
+        id_header = (b"x-request-id", ctx.request_id.encode())
+        status = 500
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLarge()
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                ctx.response_started = True
+                message["headers"] = [*message.get("headers", []), self.version_header, id_header]
+            await send(message)
+
+        try:
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                too_large = problem_response(
+                    413, "payload_too_large", "the request body is larger than 1 MiB"
+                )
+                await too_large(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, limited_receive, send_with_headers)
+        except Exception as exc:
+            # Handled here so the server never logs the exception's message (it may hold data).
+            if not ctx.logged:
+                log_unexpected(exc, ctx.request_id)
+            if not ctx.response_started:
+                failure = problem_response(500, "server_error", "something went wrong on our side")
+                await failure(scope, receive, send_with_headers)
+        finally:
+            observe_request(scope, status, time.perf_counter() - started)
+
+
+def _decode(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None

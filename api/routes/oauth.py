@@ -1,0 +1,359 @@
+"""The OAuth endpoints: token (RFC 6749 client credentials), revocation (RFC 7009), introspection
+(RFC 7662). Errors follow RFC 6749 §5.2; each request leaves one audit event, granted or not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.context import audited, context, draft, runtime
+from api.ratelimit import retry_after_header
+from api.schemas.oauth import Introspection, OAuthErrorBody, TokenResponse
+from audit.events import AuditDraft, record
+from auth import jwt, tokens
+from auth.clients import (
+    Authenticated,
+    OAuthError,
+    assertion_used,
+    basic_credentials,
+    remember_assertion,
+)
+from records.purposes import allowed_purposes
+from wijkdeel.errors import DomainError
+from wijkdeel.runtime import Runtime
+
+router = APIRouter(prefix="/oauth", tags=["oauth"])
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_PARAMS = 20
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+GRANT_TYPE = "client_credentials"
+
+
+def _form_body(*fields: tuple[str, str, bool]) -> dict[str, Any]:
+    properties = {name: {"type": "string", "description": text} for name, text, _ in fields}
+    required = [name for name, _, needed in fields if needed]
+    return {
+        "required": True,
+        "content": {
+            FORM_TYPE: {
+                "schema": {"type": "object", "properties": properties, "required": required}
+            }
+        },
+    }
+
+
+_CLIENT_AUTH = (
+    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", False),
+    ("client_assertion", "an ES256 JWT signed with the client's registered key", False),
+    ("client_id", "optional with either method; must match the credentials", False),
+)
+_ERRORS = {
+    "400": {
+        "description": "RFC 6749 §5.2 error: invalid_request, invalid_scope, unauthorized_client",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/OAuthErrorBody"}},
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/OAuthErrorBody"}},
+        },
+    },
+    "401": {
+        "description": "invalid_client: client authentication failed",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/OAuthErrorBody"}},
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/OAuthErrorBody"}},
+        },
+    },
+}
+
+
+def _parse_form(request: Request, body: bytes) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        raise OAuthError("invalid_request", f"the body must be {FORM_TYPE}")
+    try:
+        pairs = parse_qsl(
+            body.decode("ascii"),
+            keep_blank_values=True,
+            strict_parsing=bool(body),
+            max_num_fields=MAX_PARAMS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "the form body is malformed") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise OAuthError("invalid_request", f"parameter {name} is given more than once")
+        form[name] = value
+    return form
+
+
+def oauth_error_response(request: Request, error: OAuthError) -> Response:
+    body = {
+        "error": error.error,
+        "error_description": error.description,
+        "type": f"urn:wijkdeel:problem:{error.error}",
+        "title": "OAuth error",
+        "status": error.status,
+        "detail": error.description,
+        "code": error.error,
+    }
+    wants_problem = "application/problem+json" in request.headers.get("accept", "")
+    headers = dict(NO_STORE)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="wijkdeel"'
+    headers.update(error.headers)
+    return Response(
+        orjson.dumps(body),
+        status_code=error.status,
+        media_type="application/problem+json" if wants_problem else "application/json",
+        headers=headers,
+    )
+
+
+def _claimed_client(request: Request, form: dict[str, str]) -> str:
+    """Who the request says it is, before any check: the key for rate limiting only."""
+    assertion = form.get("client_assertion")
+    if assertion:
+        try:
+            return str(jwt.unsafe_peek(assertion).get("iss", "?"))[:64]
+        except jwt.TokenError:
+            return "?"
+    try:
+        basic = basic_credentials(request.headers.get("authorization"))
+    except OAuthError:
+        return "?"
+    return basic[0][:64] if basic else form.get("client_id", "?")[:64]
+
+
+Action = Callable[[Session, Authenticated, dict[str, str]], Any]
+
+
+async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
+    """Authenticate the client and run `act` in one transaction with its audit event."""
+    rt = runtime(request)
+    event = draft(request)
+    body = await request.body()
+    authorization = request.headers.get("authorization")
+
+    def run() -> Any:
+        authenticated: Authenticated | None = None
+        try:
+            form = _parse_form(request, body)
+            wait = request.app.state.rate_limiter.take("oauth:" + _claimed_client(request, form))
+            if wait is not None:
+                raise OAuthError(
+                    "rate_limited",
+                    "too many requests",
+                    status=429,
+                    headers=retry_after_header(wait),
+                )
+            with rt.session() as session:
+                authenticated = rt.authenticator.authenticate(
+                    session, authorization=authorization, form=form, endpoint=endpoint, now=event.at
+                )
+                client, partner = authenticated.client, authenticated.partner
+                event.who(client_id=client.id, partner=partner.id, role=client.role, purpose=None)
+                result = act(session, authenticated, form)
+                record(session, event, "allow")
+                session.commit()
+                return result
+        except OAuthError as error:
+            _deny(rt, event, error, authenticated)
+            raise
+
+    context(request).audited = True
+    return await run_in_threadpool(run)
+
+
+def _deny(
+    rt: Runtime, event: AuditDraft, error: OAuthError, authenticated: Authenticated | None
+) -> None:
+    with rt.session() as session:
+        # A verified assertion is single-use even when the request it came with is refused.
+        if authenticated and authenticated.assertion_jti and authenticated.assertion_expires:
+            client_id = authenticated.client.id
+            if not assertion_used(session, client_id, authenticated.assertion_jti):
+                remember_assertion(
+                    session, client_id, authenticated.assertion_jti, authenticated.assertion_expires
+                )
+        record(session, event, "deny", error.error)
+        session.commit()
+
+
+@router.post(
+    "/token",
+    summary="Get an access token (client credentials grant)",
+    description=(
+        "Client authentication is `private_key_jwt` (RFC 7523: an ES256 assertion with "
+        "`iss` = `sub` = client id, `aud` = this endpoint or the issuer, `exp` at most 5 "
+        "minutes ahead, a `jti` never used before) or HTTP Basic with the client secret. "
+        "Partner clients must ask for one `purpose` of an active agreement they are party to."
+    ),
+    response_model=TokenResponse,
+    responses={**_ERRORS, "429": {"description": "rate limited"}},
+    openapi_extra={
+        **audited("token.issue", "token"),
+        "requestBody": _form_body(
+            ("grant_type", "client_credentials", True),
+            ("scope", "space-separated; default: every scope of the client's role", False),
+            ("purpose", "required for partner clients: the one purpose the token is for", False),
+            *_CLIENT_AUTH,
+        ),
+    },
+)
+async def token(request: Request) -> Response:
+    rt = runtime(request)
+    event = draft(request)
+
+    def issue(
+        session: Session, authenticated: Authenticated, form: dict[str, str]
+    ) -> TokenResponse:
+        if form.get("grant_type") != GRANT_TYPE:
+            raise OAuthError(
+                "unsupported_grant_type" if form.get("grant_type") else "invalid_request",
+                "grant_type must be client_credentials",
+            )
+        purpose = form.get("purpose") or None
+        event.purpose = purpose
+        granted = tokens.issue(
+            authenticated.client,
+            authenticated.partner,
+            scope=form.get("scope"),
+            purpose=purpose,
+            allowed_purposes=lambda: allowed_purposes(session, authenticated.partner.id, event.at),
+            keys=rt.signing_keys,
+            issuer=rt.settings.issuer,
+            audience=rt.settings.audience,
+            ttl=rt.settings.token_ttl,
+            now=event.at,
+        )
+        event.resource_id = granted.jti
+        return TokenResponse(
+            access_token=granted.access_token,
+            expires_in=granted.expires_in,
+            scope=granted.scope,
+            purpose=granted.purpose,
+        )
+
+    try:
+        answer = await _oauth_call(request, rt.settings.token_endpoint, issue)
+    except OAuthError as error:
+        return oauth_error_response(request, error)
+    return Response(
+        answer.model_dump_json(exclude_none=True), media_type="application/json", headers=NO_STORE
+    )
+
+
+@router.post(
+    "/revoke",
+    summary="Revoke an access token (RFC 7009)",
+    description="Only the client a token was issued to may revoke it. Unknown or expired "
+    "tokens are answered with 200, as RFC 7009 asks.",
+    responses={
+        200: {"description": "revoked (or nothing to revoke)", "content": {"application/json": {}}},
+        **_ERRORS,
+    },
+    openapi_extra={
+        **audited("token.revoke", "token"),
+        "requestBody": _form_body(
+            ("token", "the access token to revoke", True),
+            ("token_type_hint", "access_token", False),
+            *_CLIENT_AUTH,
+        ),
+    },
+)
+async def revoke(request: Request) -> Response:
+    rt = runtime(request)
+    event = draft(request)
+
+    def act(session: Session, authenticated: Authenticated, form: dict[str, str]) -> None:
+        value = form.get("token")
+        if not value:
+            raise OAuthError("invalid_request", "token is required")
+        try:
+            claims = rt.verifier.verify(value, event.at)
+        except jwt.TokenError:
+            return  # RFC 7009 §2.2: an invalid token needs no revocation
+        event.resource_id = str(claims["jti"])[:128]
+        if claims["client_id"] != authenticated.client.id:
+            raise OAuthError("unauthorized_client", "a token can only be revoked by its client")
+        tokens.revoke(session, claims)
+
+    try:
+        await _oauth_call(request, f"{rt.settings.issuer}/v1/oauth/revoke", act)
+    except OAuthError as error:
+        return oauth_error_response(request, error)
+    return Response(b"{}", media_type="application/json", headers=NO_STORE)
+
+
+@router.post(
+    "/introspect",
+    summary="Introspect an access token (RFC 7662)",
+    description="Partner clients learn about tokens of their own partner only; for any other "
+    'token the answer is `{"active": false}`.',
+    response_model=Introspection,
+    responses=_ERRORS,
+    openapi_extra={
+        **audited("token.introspect", "token"),
+        "requestBody": _form_body(
+            ("token", "the access token to introspect", True),
+            ("token_type_hint", "access_token", False),
+            *_CLIENT_AUTH,
+        ),
+    },
+)
+async def introspect(request: Request) -> Response:
+    rt = runtime(request)
+    event = draft(request)
+
+    def act(session: Session, authenticated: Authenticated, form: dict[str, str]) -> Introspection:
+        value = form.get("token")
+        if not value:
+            raise OAuthError("invalid_request", "token is required")
+        try:
+            claims = rt.verifier.verify(value, event.at)
+            tokens.resolve_caller(session, claims)
+        except (jwt.TokenError, DomainError):
+            return Introspection(active=False)
+        event.resource_id = str(claims["jti"])[:128]
+        own = claims["partner"] == authenticated.partner.id
+        if authenticated.client.role == "partner" and not own:
+            return Introspection(active=False)
+        return Introspection(
+            active=True,
+            token_type="Bearer",  # noqa: S106  (a token type, not a secret)
+            **{
+                name: claims.get(name)
+                for name in (
+                    "client_id",
+                    "sub",
+                    "scope",
+                    "exp",
+                    "iat",
+                    "iss",
+                    "aud",
+                    "jti",
+                    "partner",
+                    "role",
+                    "purpose",
+                )
+            },
+        )
+
+    try:
+        answer = await _oauth_call(request, f"{rt.settings.issuer}/v1/oauth/introspect", act)
+    except OAuthError as error:
+        return oauth_error_response(request, error)
+    return Response(
+        answer.model_dump_json(exclude_none=True), media_type="application/json", headers=NO_STORE
+    )
+
+
+__all__ = ["OAuthErrorBody", "router"]

@@ -1,0 +1,80 @@
+"""Recording what happened: one event per request, unchained until the sealer takes it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session
+
+from records.models import AuditEvent
+
+Outcome = Literal["allow", "deny", "error"]
+
+
+@dataclass
+class AuditDraft:
+    """What a request has learnt about itself so far; it becomes one event at the end."""
+
+    action: str
+    at: datetime
+    request_id: str | None = None
+    ip: str | None = None
+    client_id: str | None = None
+    partner: str | None = None
+    role: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    subject_ref: str | None = None
+    purpose: str | None = None
+    legal_basis: str | None = None
+    agreement_id: str | None = None
+    agreement_version: int | None = None
+    reason: str | None = None
+    extra: list[AuditEvent] = field(default_factory=list)
+
+    def who(self, *, client_id: str, partner: str, role: str, purpose: str | None) -> None:
+        self.client_id, self.partner, self.role = client_id, partner, role
+        self.purpose = purpose
+
+    def basis(
+        self, *, legal_basis: str | None, agreement_id: str | None, version: int | None
+    ) -> None:
+        self.legal_basis, self.agreement_id, self.agreement_version = (
+            legal_basis,
+            agreement_id,
+            version,
+        )
+
+    def to_event(self, outcome: Outcome, reason: str | None = None) -> AuditEvent:
+        return AuditEvent(
+            id=str(uuid.uuid4()),
+            at=self.at,
+            client_id=self.client_id,
+            partner=self.partner,
+            role=self.role,
+            action=self.action,
+            resource_type=self.resource_type,
+            resource_id=self.resource_id,
+            subject_ref=self.subject_ref,
+            purpose=self.purpose,
+            legal_basis=self.legal_basis,
+            agreement_id=self.agreement_id,
+            agreement_version=self.agreement_version,
+            outcome=outcome,
+            reason=(reason or self.reason or None),
+            request_id=self.request_id,
+            ip=self.ip,
+        )
+
+
+def record(
+    session: Session, draft: AuditDraft, outcome: Outcome, reason: str | None = None
+) -> None:
+    """Add the request's event (and any extra events it made) to the caller's transaction."""
+    session.add(draft.to_event(outcome, reason))
+    for event in draft.extra:
+        session.add(event)
+    session.flush()

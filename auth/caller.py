@@ -1,0 +1,21 @@
+"""Who is calling: the verified identity every authenticated request carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Caller:
+    client_id: str
+    partner: str
+    partner_kind: str
+    role: str
+    scopes: frozenset[str]
+    purpose: str | None
+    expires_at: datetime
+    jti: str
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes

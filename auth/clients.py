@@ -1,0 +1,192 @@
+"""Client authentication at the OAuth endpoints: client_secret_basic and private_key_jwt."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import unquote_plus
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from auth import jwt
+from auth.secrets import SecretHasher
+from records.models import Client, Partner, UsedAssertion
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
+LEEWAY_SECONDS = 30
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error; `description` never holds personal data or secrets."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    client: Client
+    partner: Partner
+    assertion_jti: str | None = None
+    assertion_expires: datetime | None = None
+
+
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """client_id and secret from an HTTP Basic header (RFC 6749 §2.3.1 form-encodes both)."""
+    if not authorization or authorization[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        raw_id, raw_secret = decoded.split(":", 1)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401) from None
+    return unquote_plus(raw_id), unquote_plus(raw_secret)
+
+
+class ClientAuthenticator:
+    def __init__(self, hasher: SecretHasher, *, issuer: str, token_endpoint: str) -> None:
+        self._hasher = hasher
+        self._issuer = issuer
+        self._token_endpoint = token_endpoint
+        self._key_cache: dict[tuple[str, str], dict[str, jwt.Key]] = {}
+
+    def authenticate(
+        self,
+        session: Session,
+        *,
+        authorization: str | None,
+        form: Mapping[str, str],
+        endpoint: str,
+        now: datetime,
+    ) -> Authenticated:
+        basic = basic_credentials(authorization)
+        assertion = form.get("client_assertion")
+        if basic and assertion:
+            raise OAuthError("invalid_request", "use one client authentication method, not two")
+        if basic:
+            return self._secret(session, *basic, form_client_id=form.get("client_id"))
+        if assertion:
+            if form.get("client_assertion_type") != ASSERTION_TYPE:
+                raise OAuthError("invalid_request", "client_assertion_type must be jwt-bearer")
+            return self._assertion(session, assertion, form.get("client_id"), endpoint, now)
+        raise OAuthError("invalid_client", "client authentication is required", status=401)
+
+    def _secret(
+        self, session: Session, client_id: str, secret: str, *, form_client_id: str | None
+    ) -> Authenticated:
+        if form_client_id is not None and form_client_id != client_id:
+            raise OAuthError("invalid_request", "client_id does not match the credentials")
+        client = session.get(Client, client_id) if len(client_id) <= 64 else None
+        usable = client is not None and client.auth_method == "client_secret_basic"
+        # Always run the slow hash, also for unknown clients, so timing reveals nothing.
+        ok = self._hasher.verify(client.secret_hash if usable and client else None, secret)
+        if not ok or client is None or client.status != "active":
+            raise OAuthError("invalid_client", "client authentication failed", status=401)
+        return Authenticated(client, _partner(session, client))
+
+    def _assertion(
+        self,
+        session: Session,
+        assertion: str,
+        form_client_id: str | None,
+        endpoint: str,
+        now: datetime,
+    ) -> Authenticated:
+        failed = OAuthError("invalid_client", "client authentication failed", status=401)
+        try:
+            header = jwt.unverified_header(assertion)
+            issuer = jwt.unsafe_peek(assertion).get("iss")
+        except jwt.TokenError:
+            raise failed from None
+        if not isinstance(issuer, str) or len(issuer) > 64:
+            raise failed
+        if form_client_id is not None and not hmac.compare_digest(form_client_id, issuer):
+            raise OAuthError("invalid_request", "client_id does not match the assertion")
+        client = session.get(Client, issuer)
+        if client is None or client.status != "active" or client.auth_method != "private_key_jwt":
+            raise failed
+        try:
+            claims = jwt.verify(
+                assertion,
+                self._keys(client),
+                typ=(None, "JWT", "client-authentication+jwt"),
+                audience={self._token_endpoint, self._issuer, endpoint},
+                issuer=client.id,
+                leeway=LEEWAY_SECONDS,
+                required=("sub", "jti", "exp"),
+                now=now.timestamp(),
+                header=header,
+            )
+        except jwt.TokenError as error:
+            raise OAuthError(
+                "invalid_client", f"client assertion refused: {error.reason}", status=401
+            ) from None
+        if claims["sub"] != client.id:
+            raise OAuthError("invalid_client", "client assertion refused: sub", status=401)
+        expires = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+        if expires > now + MAX_ASSERTION_LIFETIME + timedelta(seconds=LEEWAY_SECONDS):
+            raise OAuthError(
+                "invalid_client", "client assertion refused: exp too far ahead", status=401
+            )
+        jti = str(claims["jti"])
+        if len(jti) > 255:
+            raise OAuthError("invalid_client", "client assertion refused: jti", status=401)
+        remember_assertion(session, client.id, jti, expires)
+        return Authenticated(client, _partner(session, client), jti, expires)
+
+    def _keys(self, client: Client) -> dict[str, jwt.Key]:
+        jwks = client.jwks or {"keys": []}
+        fingerprint = repr(jwks)
+        cached = self._key_cache.get((client.id, fingerprint))
+        if cached is None:
+            # A key registered without kid is stored under "" (only allowed when it is alone).
+            cached = {str(key.get("kid", "")): jwt.public_key(key) for key in jwks["keys"]}
+            if len(self._key_cache) > 1000:
+                self._key_cache.clear()
+            self._key_cache[(client.id, fingerprint)] = cached
+        return cached
+
+
+def remember_assertion(session: Session, client_id: str, jti: str, expires: datetime) -> None:
+    """Record an assertion's jti; a second use, here or in another process, is refused."""
+    try:
+        with session.begin_nested():
+            session.add(UsedAssertion(client_id=client_id, jti=jti, expires_at=expires))
+    except IntegrityError:
+        raise OAuthError(
+            "invalid_client", "client assertion refused: already used", status=401
+        ) from None
+
+
+def assertion_used(session: Session, client_id: str, jti: str) -> bool:
+    return (
+        session.exec(
+            select(UsedAssertion.jti).where(
+                UsedAssertion.client_id == client_id, UsedAssertion.jti == jti
+            )
+        ).first()
+        is not None
+    )
+
+
+def _partner(session: Session, client: Client) -> Partner:
+    partner = session.get(Partner, client.partner_id)
+    assert partner is not None  # foreign key
+    return partner

@@ -1,0 +1,18 @@
+"""Every table, imported so that the metadata (and Alembic) sees them all."""
+
+from records.models.audit import AuditEvent
+from records.models.base import metadata
+from records.models.keys import MasterKey, SigningKey
+from records.models.partners import Client, Partner
+from records.models.tokens import RevokedToken, UsedAssertion
+
+__all__ = [
+    "AuditEvent",
+    "Client",
+    "MasterKey",
+    "Partner",
+    "RevokedToken",
+    "SigningKey",
+    "UsedAssertion",
+    "metadata",
+]

@@ -1,0 +1,167 @@
+"""Keyword-only helpers that set up the world through the public surface (HTTP) where they can."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+from jose import jwt as jose_jwt
+
+from audit.events import AuditDraft, record
+from auth.secrets import new_secret
+from records import partners
+from records.models import Partner
+from wijkdeel.runtime import Runtime
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass
+class Credentials:
+    client_id: str
+    partner: str
+    role: str
+    secret: str | None = None
+    private_pem: str | None = None
+    kid: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def basic(self) -> tuple[str, str]:
+        assert self.secret is not None
+        return (self.client_id, self.secret)
+
+
+def ec_key() -> tuple[str, dict[str, Any]]:
+    """A fresh P-256 key: (private PEM, public JWK without kid)."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    numbers = private.public_key().public_numbers()
+
+    def b64(value: int) -> str:
+        return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
+
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return pem, {"kty": "EC", "crv": "P-256", "x": b64(numbers.x), "y": b64(numbers.y)}
+
+
+def bootstrap_admin(runtime: Runtime, *, partner: str = "gemeente") -> Credentials:
+    """What `wijkdeel bootstrap` does: the one credential that cannot come from the API."""
+    secret = new_secret()
+    with runtime.db.session() as session:
+        now = runtime.now()
+        if session.get(Partner, partner) is None:
+            partners.create_partner(session, id=partner, name="Gemeente", kind="gemeente", now=now)
+        client = partners.create_client(
+            session,
+            partner_id=partner,
+            role="admin",
+            auth_method="client_secret_basic",
+            secret_hash=runtime.hasher.hash(secret),
+            jwks=None,
+            now=now,
+        )
+        record(session, AuditDraft(action="client.create", at=now, role="operator"), "allow")
+        return Credentials(client.id, partner, "admin", secret=secret)
+
+
+def token(
+    client: TestClient, creds: Credentials, *, purpose: str | None = None, scope: str | None = None
+) -> str:
+    form = {"grant_type": "client_credentials"}
+    if purpose:
+        form["purpose"] = purpose
+    if scope:
+        form["scope"] = scope
+    if creds.private_pem:
+        form["client_assertion_type"] = ASSERTION_TYPE
+        form["client_assertion"] = assertion(creds)
+        response = client.post("/v1/oauth/token", data=form)
+    else:
+        response = client.post("/v1/oauth/token", data=form, auth=creds.basic())
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def assertion(
+    creds: Credentials,
+    *,
+    audience: str = "http://testserver/v1/oauth/token",
+    lifetime: int = 60,
+    jti: str | None = None,
+    now: float | None = None,
+    **overrides: Any,
+) -> str:
+    moment = int(now if now is not None else time.time())
+    claims = {
+        "iss": creds.client_id,
+        "sub": creds.client_id,
+        "aud": audience,
+        "iat": moment,
+        "exp": moment + lifetime,
+        "jti": jti if jti is not None else secrets.token_urlsafe(16),
+    }
+    claims.update(overrides)
+    headers = {"kid": creds.kid} if creds.kid else None
+    assert creds.private_pem is not None
+    return jose_jwt.encode(claims, creds.private_pem, algorithm="ES256", headers=headers)
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def make_partner(
+    client: TestClient, admin_token: str, *, id: str | None = None, kind: str = "kinderwerk",
+    name: str | None = None,
+) -> dict[str, Any]:
+    partner_id = id or f"p-{uuid.uuid4().hex[:8]}"
+    response = client.post(
+        "/v1/partners",
+        json={"id": partner_id, "name": name or partner_id.title(), "kind": kind},
+        headers=bearer(admin_token),
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def make_client(
+    client: TestClient, admin_token: str, *, partner: str, role: str = "partner",
+    method: str = "client_secret_basic",
+) -> Credentials:
+    if method == "client_secret_basic":
+        body: dict[str, Any] = {"role": role, "authMethod": "client_secret_basic"}
+        pem, kid = None, None
+    else:
+        pem, public = ec_key()
+        kid = f"k-{uuid.uuid4().hex[:6]}"
+        body = {"role": role, "jwks": {"keys": [{**public, "kid": kid}]}}
+    response = client.post(
+        f"/v1/partners/{partner}/clients", json=body, headers=bearer(admin_token)
+    )
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    return Credentials(
+        answer["clientId"], partner, role, secret=answer.get("clientSecret"), private_pem=pem, kid=kid
+    )
+
+
+def audit_events(runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
+    """Every audit event (sealed first), optionally filtered by column values, in chain order."""
+    from sqlalchemy import select
+
+    from audit.chain import events, seal_all
+
+    seal_all(runtime.db)
+    query = select(events).order_by(events.c.seq)
+    for name, value in where.items():
+        query = query.where(events.c[name] == value)
+    with runtime.db.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]

@@ -1,0 +1,114 @@
+"""The `wijkdeel` command, run as a user runs it: a subprocess, from another directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import MASTER_KEY
+
+WIJKDEEL = str(Path(sys.executable).parent / "wijkdeel")
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(cwd),
+        "WIJKDEEL_MASTER_KEY": MASTER_KEY,
+        "WIJKDEEL_SECRET_HASH_MEMORY_KIB": "64",
+        "WIJKDEEL_SECRET_HASH_TIME_COST": "1",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [WIJKDEEL, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_migrate_bootstrap_verify_from_any_directory(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    result = run(tmp_path, "bootstrap", "--partner", "gemeente-noord", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)  # stdout holds only the JSON
+    assert answer["partner"] == "gemeente-noord" and answer["clientSecret"].startswith("wds_")
+    assert answer["clientSecret"] not in result.stderr
+    verified = run(tmp_path, "audit", "verify")
+    assert verified.returncode == 0 and json.loads(verified.stdout)["valid"] is True
+    kid = run(tmp_path, "keys", "rotate-signing")
+    assert kid.returncode == 0 and kid.stdout.strip()
+    with sqlite3.connect(tmp_path / "var" / "wijkdeel.db") as conn:
+        conn.execute("UPDATE audit_events SET action = 'nothing' WHERE seq = 1")
+    broken = run(tmp_path, "audit", "verify")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout) == {"valid": False, "firstInvalidSeq": 1, "reason": "altered_event"}
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run(tmp_path, "bootstrap", "--json")
+    assert result.returncode == 2 and "wijkdeel migrate" in result.stderr
+    assert result.stdout == ""
+
+
+def test_production_without_master_key_stops_with_one_line(tmp_path: Path) -> None:
+    run(tmp_path, "migrate")
+    result = run(
+        tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_MASTER_KEY": "",
+                                "WIJKDEEL_ISSUER": "https://wijkdeel.example.nl"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["wijkdeel: WIJKDEEL_MASTER_KEY is required in production"]
+    http = run(tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_ISSUER": "http://x.example"})
+    assert http.returncode == 2 and "https://" in http.stderr
+
+
+def test_bad_partner_slug_is_refused(tmp_path: Path) -> None:
+    run(tmp_path, "migrate")
+    result = run(tmp_path, "bootstrap", "--partner", "Gemeente Noord", "--json")
+    assert result.returncode == 2 and result.stdout == ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_answers_and_issues_tokens(tmp_path: Path) -> None:
+    run(tmp_path, "migrate")
+    creds = json.loads(run(tmp_path, "bootstrap", "--json").stdout)
+    port = _free_port()
+    env = {**os.environ, "WIJKDEEL_MASTER_KEY": MASTER_KEY, "WIJKDEEL_ISSUER": f"http://127.0.0.1:{port}",
+           "WIJKDEEL_SECRET_HASH_MEMORY_KIB": "64", "WIJKDEEL_SECRET_HASH_TIME_COST": "1"}
+    server = subprocess.Popen(
+        [WIJKDEEL, "serve", "--port", str(port)], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        answer = httpx.post(
+            f"{base}/v1/oauth/token", data={"grant_type": "client_credentials"},
+            auth=(creds["clientId"], creds["clientSecret"]),
+        )
+        assert answer.status_code == 200
+        me = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+        assert me.json()["role"] == "admin"
+        time.sleep(1.2)  # the in-process sealer chains the events within about a second
+        assert json.loads(run(tmp_path, "audit", "verify").stdout)["unsealed"] == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,72 @@
+"""The process's wiring: settings, database, clock and keys, built once and shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from auth.clients import ClientAuthenticator
+from auth.keys import SigningKeys
+from auth.secrets import SecretHasher
+from auth.tokens import TokenVerifier
+from records.db import Database
+from records.keyring import KeyringStore
+from wijkdeel.clock import Clock, system_clock
+from wijkdeel.settings import Settings, get_settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    keyrings: KeyringStore
+    signing_keys: SigningKeys
+    verifier: TokenVerifier
+    hasher: SecretHasher
+    authenticator: ClientAuthenticator
+    started_at: datetime = field(default_factory=system_clock)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def session(self) -> Session:
+        return Session(self.db.engine, expire_on_commit=False)
+
+    def warm(self) -> None:
+        """Load (on a first start: create) the keys, so no request ever has to."""
+        self.keyrings.get()
+        self.signing_keys.current()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(
+    settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None
+) -> Runtime:
+    settings = settings or get_settings()
+    settings.check_production()
+    clock = clock or system_clock
+    db = db or Database(settings.effective_database_url)
+    root = settings.root_key()
+
+    keyrings = KeyringStore(db, root, clock)
+    signing_keys = SigningKeys(db, keyrings, token_ttl=settings.token_ttl, clock=clock)
+    hasher = SecretHasher(
+        memory_kib=settings.secret_hash_memory_kib, time_cost=settings.secret_hash_time_cost
+    )
+    return Runtime(
+        settings=settings,
+        db=db,
+        clock=clock,
+        keyrings=keyrings,
+        signing_keys=signing_keys,
+        verifier=TokenVerifier(signing_keys, issuer=settings.issuer, audience=settings.audience),
+        hasher=hasher,
+        authenticator=ClientAuthenticator(
+            hasher, issuer=settings.issuer, token_endpoint=settings.token_endpoint
+        ),
+    )

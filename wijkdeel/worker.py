@@ -1,0 +1,81 @@
+"""Background work beside the API (or alone, as `wijkdeel worker`): sealing the audit chain,
+forgetting what has expired."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+
+from audit.chain import seal_pending
+from records.models import RevokedToken, UsedAssertion
+from wijkdeel.runtime import Runtime
+
+log = logging.getLogger("wijkdeel.worker")
+
+
+def purge_expired_token_records(runtime: Runtime) -> int:
+    """Forget revocations and used assertion ids once the tokens they concern have expired."""
+    now = runtime.now()
+    with runtime.db.session() as session:
+        removed = session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now))  # type: ignore[arg-type]
+        revoked = session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))  # type: ignore[arg-type]
+        return int(removed.rowcount or 0) + int(revoked.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Job:
+    name: str
+    interval: float
+    run: Callable[[], object]
+
+
+class BackgroundWorker:
+    """Runs each job on its own thread at its interval until stopped."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.jobs = [
+            Job("seal", settings.seal_interval, lambda: seal_pending(runtime.db)),
+            Job(
+                "purge-tokens",
+                settings.sweep_interval,
+                lambda: purge_expired_token_records(runtime),
+            ),
+        ]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        for job in self.jobs:
+            thread = threading.Thread(
+                target=self._loop, args=(job,), name=f"wijkdeel-{job.name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            self._stop.wait()
+        finally:
+            self.stop()
+
+    def _loop(self, job: Job) -> None:
+        while not self._stop.is_set():
+            try:
+                job.run()
+            except Exception as exc:
+                # Type only: database errors can carry row values in their message.
+                log.error("background job %s failed: %s", job.name, type(exc).__name__)
+            self._stop.wait(job.interval)
