@@ -13,7 +13,7 @@ from api import problems
 from api.middleware import RequestEnvelope
 from api.openapi import build_openapi
 from api.ratelimit import RateLimiter
-from api.routes import me, oauth, partners, public
+from api.routes import agreements, consents, decisions, me, oauth, partners, public
 from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker
@@ -21,6 +21,8 @@ from wijkdeel.worker import BackgroundWorker
 TAGS = [
     {"name": "oauth", "description": "tokens for partner systems, administrators and auditors"},
     {"name": "partners", "description": "the partner registry and client credentials (admin)"},
+    {"name": "agreements", "description": "sharing agreements (convenanten) and decisions"},
+    {"name": "consents", "description": "consent records: recorded once, withdrawn by an event"},
 ]
 
 
@@ -35,7 +37,14 @@ def create_v1(runtime: Runtime) -> FastAPI:
         openapi_tags=TAGS,
     )
     v1.state.runtime = runtime
-    for router in (oauth.router, me.router, partners.router):
+    for router in (
+        oauth.router,
+        me.router,
+        partners.router,
+        agreements.router,
+        decisions.router,
+        consents.router,
+    ):
         v1.include_router(router)
     problems.install(v1)
     document: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from records import epochs
 from records.models import Client, Partner
 from records.pages import Page, keyset_page
 from wijkdeel.errors import Conflict, NotFound
@@ -28,6 +29,7 @@ def create_partner(session: Session, *, id: str, name: str, kind: str, now: date
         session.flush()
     except IntegrityError:
         raise Conflict("a partner with this id already exists", code="partner_exists") from None
+    epochs.bump(session)
     return partner
 
 
@@ -51,6 +53,7 @@ def update_partner(
     partner.updated_at = now
     session.add(partner)
     session.flush()
+    epochs.bump(session)
     return partner
 
 

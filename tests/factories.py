@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 import uuid
@@ -119,7 +120,11 @@ def bearer(access_token: str) -> dict[str, str]:
 
 
 def make_partner(
-    client: TestClient, admin_token: str, *, id: str | None = None, kind: str = "kinderwerk",
+    client: TestClient,
+    admin_token: str,
+    *,
+    id: str | None = None,
+    kind: str = "kinderwerk",
     name: str | None = None,
 ) -> dict[str, Any]:
     partner_id = id or f"p-{uuid.uuid4().hex[:8]}"
@@ -133,7 +138,11 @@ def make_partner(
 
 
 def make_client(
-    client: TestClient, admin_token: str, *, partner: str, role: str = "partner",
+    client: TestClient,
+    admin_token: str,
+    *,
+    partner: str,
+    role: str = "partner",
     method: str = "client_secret_basic",
 ) -> Credentials:
     if method == "client_secret_basic":
@@ -149,7 +158,12 @@ def make_client(
     assert response.status_code == 201, response.text
     answer = response.json()
     return Credentials(
-        answer["clientId"], partner, role, secret=answer.get("clientSecret"), private_pem=pem, kid=kid
+        answer["clientId"],
+        partner,
+        role,
+        secret=answer.get("clientSecret"),
+        private_pem=pem,
+        kid=kid,
     )
 
 
@@ -165,3 +179,51 @@ def audit_events(runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
         query = query.where(events.c[name] == value)
     with runtime.db.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def example_agreement(**changes: Any) -> dict[str, Any]:
+    """API.md's example agreement (a fresh copy), with top-level changes applied."""
+    from api.schemas.agreements import EXAMPLE
+
+    return json.loads(json.dumps({**EXAMPLE, **changes}))
+
+
+def make_agreement(client: TestClient, admin_token: str, **changes: Any) -> dict[str, Any]:
+    response = client.post(
+        "/v1/agreements", json=example_agreement(**changes), headers=bearer(admin_token)
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@dataclass
+class Neighbourhood:
+    """API.md's story: kinderwerk, a school and a wijkteam under one agreement."""
+
+    kinderwerk: Credentials
+    school: Credentials
+    wijkteam: Credentials
+    admin_token: str
+
+
+def make_neighbourhood(
+    client: TestClient,
+    admin_token: str,
+    *,
+    method: str = "client_secret_basic",
+    agreement: bool = True,
+) -> Neighbourhood:
+    for partner_id, kind in [
+        ("kinderwerk-noord", "kinderwerk"),
+        ("obs-de-linde", "school"),
+        ("wijkteam-noord", "wijkteam"),
+    ]:
+        make_partner(client, admin_token, id=partner_id, kind=kind)
+    if agreement:
+        make_agreement(client, admin_token)
+    return Neighbourhood(
+        kinderwerk=make_client(client, admin_token, partner="kinderwerk-noord", method=method),
+        school=make_client(client, admin_token, partner="obs-de-linde", method=method),
+        wijkteam=make_client(client, admin_token, partner="wijkteam-noord", method=method),
+        admin_token=admin_token,
+    )

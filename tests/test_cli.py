@@ -19,7 +19,9 @@ from tests.conftest import MASTER_KEY
 WIJKDEEL = str(Path(sys.executable).parent / "wijkdeel")
 
 
-def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {
         "PATH": os.environ["PATH"],
         "HOME": str(cwd),
@@ -48,7 +50,11 @@ def test_migrate_bootstrap_verify_from_any_directory(tmp_path: Path) -> None:
         conn.execute("UPDATE audit_events SET action = 'nothing' WHERE seq = 1")
     broken = run(tmp_path, "audit", "verify")
     assert broken.returncode == 1
-    assert json.loads(broken.stdout) == {"valid": False, "firstInvalidSeq": 1, "reason": "altered_event"}
+    assert json.loads(broken.stdout) == {
+        "valid": False,
+        "firstInvalidSeq": 1,
+        "reason": "altered_event",
+    }
 
 
 def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
@@ -60,12 +66,21 @@ def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
 def test_production_without_master_key_stops_with_one_line(tmp_path: Path) -> None:
     run(tmp_path, "migrate")
     result = run(
-        tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_MASTER_KEY": "",
-                                "WIJKDEEL_ISSUER": "https://wijkdeel.example.nl"},
+        tmp_path,
+        "serve",
+        env={
+            "WIJKDEEL_ENV": "production",
+            "WIJKDEEL_MASTER_KEY": "",
+            "WIJKDEEL_ISSUER": "https://wijkdeel.example.nl",
+        },
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["wijkdeel: WIJKDEEL_MASTER_KEY is required in production"]
-    http = run(tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_ISSUER": "http://x.example"})
+    assert result.stderr.strip().splitlines() == [
+        "wijkdeel: WIJKDEEL_MASTER_KEY is required in production"
+    ]
+    http = run(
+        tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_ISSUER": "http://x.example"}
+    )
     assert http.returncode == 2 and "https://" in http.stderr
 
 
@@ -86,11 +101,19 @@ def test_serve_answers_and_issues_tokens(tmp_path: Path) -> None:
     run(tmp_path, "migrate")
     creds = json.loads(run(tmp_path, "bootstrap", "--json").stdout)
     port = _free_port()
-    env = {**os.environ, "WIJKDEEL_MASTER_KEY": MASTER_KEY, "WIJKDEEL_ISSUER": f"http://127.0.0.1:{port}",
-           "WIJKDEEL_SECRET_HASH_MEMORY_KIB": "64", "WIJKDEEL_SECRET_HASH_TIME_COST": "1"}
+    env = {
+        **os.environ,
+        "WIJKDEEL_MASTER_KEY": MASTER_KEY,
+        "WIJKDEEL_ISSUER": f"http://127.0.0.1:{port}",
+        "WIJKDEEL_SECRET_HASH_MEMORY_KIB": "64",
+        "WIJKDEEL_SECRET_HASH_TIME_COST": "1",
+    }
     server = subprocess.Popen(
-        [WIJKDEEL, "serve", "--port", str(port)], cwd=tmp_path, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [WIJKDEEL, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -101,14 +124,71 @@ def test_serve_answers_and_issues_tokens(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         answer = httpx.post(
-            f"{base}/v1/oauth/token", data={"grant_type": "client_credentials"},
+            f"{base}/v1/oauth/token",
+            data={"grant_type": "client_credentials"},
             auth=(creds["clientId"], creds["clientSecret"]),
         )
         assert answer.status_code == 200
-        me = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+        me = httpx.get(
+            f"{base}/v1/me", headers={"Authorization": f"Bearer {answer.json()['access_token']}"}
+        )
         assert me.json()["role"] == "admin"
         time.sleep(1.2)  # the in-process sealer chains the events within about a second
         assert json.loads(run(tmp_path, "audit", "verify").stdout)["unsealed"] == 0
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_agreements_import_and_export_round_trip(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.factories import example_agreement
+
+    run(tmp_path, "migrate")
+    db = sqlite3.connect(tmp_path / "var" / "wijkdeel.db")
+    for partner, kind in [
+        ("kinderwerk-noord", "kinderwerk"),
+        ("obs-de-linde", "school"),
+        ("wijkteam-noord", "wijkteam"),
+    ]:
+        db.execute(
+            "INSERT INTO partners (id, name, kind, status, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'active', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            (partner, partner, kind),
+        )
+    db.commit()
+    db.close()
+    source = tmp_path / "convenant-noord.yaml"
+    source.write_text(yaml.safe_dump(example_agreement(), sort_keys=False))
+    created = run(tmp_path, "agreements", "import", str(source))
+    assert created.returncode == 0 and "version 1" in created.stdout
+    unchanged = run(tmp_path, "agreements", "import", str(source))
+    assert "unchanged" in unchanged.stdout
+    exported = run(tmp_path, "agreements", "export", "convenant-noord")
+    assert yaml.safe_load(exported.stdout) == example_agreement()
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(example_agreement(status="suspended")))
+    assert "version 2" in run(tmp_path, "agreements", "import", str(changed)).stdout
+    first = json.loads(
+        run(
+            tmp_path,
+            "agreements",
+            "export",
+            "convenant-noord",
+            "--version",
+            "1",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert first["status"] == "active"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        yaml.safe_dump(example_agreement(id="convenant-twee", parties=["kinderwerk-noord"]))
+    )
+    refused = run(tmp_path, "agreements", "import", str(broken))
+    assert refused.returncode == 2 and "rules[0].recipient" in refused.stderr
+    assert run(tmp_path, "agreements", "export", "convenant-twee").returncode == 2
+    verified = json.loads(run(tmp_path, "audit", "verify").stdout)
+    assert verified["valid"] and verified["count"] == 2

@@ -19,14 +19,19 @@ def test_production_needs_a_master_key(tmp_path: Path) -> None:
 
 
 def test_production_needs_an_https_issuer() -> None:
-    settings = Settings(env="production", master_key=MASTER_KEY, issuer="http://wijkdeel.example.nl")
+    settings = Settings(
+        env="production", master_key=MASTER_KEY, issuer="http://wijkdeel.example.nl"
+    )
     with pytest.raises(ConfigurationError, match="https://"):
         settings.check_production()
 
 
 def test_production_forbids_test_shortcuts() -> None:
     settings = Settings(
-        env="production", master_key=MASTER_KEY, issuer="https://x.example", webhook_allow_private=True
+        env="production",
+        master_key=MASTER_KEY,
+        issuer="https://x.example",
+        webhook_allow_private=True,
     )
     with pytest.raises(ConfigurationError):
         settings.check_production()

@@ -13,6 +13,8 @@ from auth.secrets import SecretHasher
 from auth.tokens import TokenVerifier
 from records.db import Database
 from records.keyring import KeyringStore
+from records.policy import PolicyStore
+from records.subjects import SubjectKeys
 from wijkdeel.clock import Clock, system_clock
 from wijkdeel.settings import Settings, get_settings
 
@@ -27,13 +29,22 @@ class Runtime:
     verifier: TokenVerifier
     hasher: SecretHasher
     authenticator: ClientAuthenticator
+    policy: PolicyStore = field(default_factory=PolicyStore)
     started_at: datetime = field(default_factory=system_clock)
+    _subjects: SubjectKeys | None = None
 
     def now(self) -> datetime:
         return self.clock()
 
     def session(self) -> Session:
         return Session(self.db.engine, expire_on_commit=False)
+
+    @property
+    def subjects(self) -> SubjectKeys:
+        """Blind index and pseudonym keys; derived from the root key, so rotation keeps them."""
+        if self._subjects is None:
+            self._subjects = SubjectKeys.from_keyring(self.keyrings.get())
+        return self._subjects
 
     def warm(self) -> None:
         """Load (on a first start: create) the keys, so no request ever has to."""

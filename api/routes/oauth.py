@@ -25,7 +25,6 @@ from auth.clients import (
     basic_credentials,
     remember_assertion,
 )
-from records.purposes import allowed_purposes
 from wijkdeel.errors import DomainError
 from wijkdeel.runtime import Runtime
 
@@ -227,7 +226,9 @@ async def token(request: Request) -> Response:
             authenticated.partner,
             scope=form.get("scope"),
             purpose=purpose,
-            allowed_purposes=lambda: allowed_purposes(session, authenticated.partner.id, event.at),
+            allowed_purposes=lambda: rt.policy.allowed_purposes(
+                session, authenticated.partner.id, event.at
+            ),
             keys=rt.signing_keys,
             issuer=rt.settings.issuer,
             audience=rt.settings.audience,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import date
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
+
+# A nullable date as one schema with `format: date` (the ADR linter does not look into anyOf).
+OptionalDate = Annotated[
+    date | None, WithJsonSchema({"type": ["string", "null"], "format": "date"})
+]
 
 SLUG_PATTERN = r"^[a-z0-9-]{2,64}$"
 

@@ -11,7 +11,9 @@ from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 
 
-def test_every_response_carries_version_and_request_id(client: TestClient, admin_token: str) -> None:
+def test_every_response_carries_version_and_request_id(
+    client: TestClient, admin_token: str
+) -> None:
     for response in [
         client.get("/health"),
         client.get("/v1/me", headers=bearer(admin_token)),
@@ -27,12 +29,16 @@ def test_every_response_carries_version_and_request_id(client: TestClient, admin
     assert replaced.headers["x-request-id"] != "<script>"
 
 
-def test_request_id_is_in_the_audit_event(client: TestClient, admin_token: str, runtime: Runtime) -> None:
+def test_request_id_is_in_the_audit_event(
+    client: TestClient, admin_token: str, runtime: Runtime
+) -> None:
     client.get("/v1/me", headers={**bearer(admin_token), "x-request-id": "support-ticket-7"})
     assert audit_events(runtime, request_id="support-ticket-7")[0]["action"] == "me.read"
 
 
-def test_trailing_slash_and_unknown_paths_are_404_problems(client: TestClient, admin_token: str) -> None:
+def test_trailing_slash_and_unknown_paths_are_404_problems(
+    client: TestClient, admin_token: str
+) -> None:
     for path in ["/v1/partners/", "/v1/me/", "/v1/nope", "/nope", "/v1"]:
         response = client.get(path, headers=bearer(admin_token))
         assert response.status_code == 404, path
@@ -48,7 +54,9 @@ def test_wrong_method_is_a_405_problem(client: TestClient, admin_token: str) -> 
 def test_bodies_over_one_mebibyte_are_413(client: TestClient, admin_token: str) -> None:
     big = b'{"id": "' + b"a" * (1024 * 1024) + b'"}'
     declared = client.post(
-        "/v1/partners", content=big, headers={**bearer(admin_token), "content-type": "application/json"}
+        "/v1/partners",
+        content=big,
+        headers={**bearer(admin_token), "content-type": "application/json"},
     )
     assert declared.status_code == 413 and declared.json()["code"] == "payload_too_large"
 
@@ -57,14 +65,18 @@ def test_bodies_over_one_mebibyte_are_413(client: TestClient, admin_token: str) 
             yield b"x" * (64 * 1024)
 
     streamed = client.post(
-        "/v1/partners", content=chunks(), headers={**bearer(admin_token), "content-type": "application/json"}
+        "/v1/partners",
+        content=chunks(),
+        headers={**bearer(admin_token), "content-type": "application/json"},
     )
     assert streamed.status_code == 413
 
 
 def test_rate_limit_answers_429_with_retry_after(runtime: Runtime, tmp_path) -> None:
     limited = build_runtime(
-        settings_for_tests(tmp_path / "var", rate_limit=0.5, rate_burst=3), db=runtime.db, clock=runtime.clock
+        settings_for_tests(tmp_path / "var", rate_limit=0.5, rate_burst=3),
+        db=runtime.db,
+        clock=runtime.clock,
     )
     with TestClient(create_app(limited)) as client:
         admin_token = token(client, bootstrap_admin(limited))

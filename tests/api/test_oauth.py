@@ -21,7 +21,7 @@ from tests.factories import (
     bearer,
     ec_key,
     make_client,
-    make_partner,
+    make_neighbourhood,
     token,
 )
 from wijkdeel.clock import FrozenClock
@@ -32,7 +32,8 @@ TOKEN_URL = "/v1/oauth/token"
 
 @pytest.fixture
 def partner(client: TestClient, admin_token: str) -> str:
-    return str(make_partner(client, admin_token, id="kinderwerk-noord")["id"])
+    make_neighbourhood(client, admin_token)
+    return "kinderwerk-noord"
 
 
 @pytest.fixture
@@ -60,19 +61,26 @@ def _b64(data: dict[str, Any]) -> str:
 
 def test_token_claims_follow_rfc_9068(client: TestClient, secret_client: Credentials) -> None:
     response = client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials", "purpose": "signalering"}, auth=secret_client.basic()
+        TOKEN_URL,
+        data={"grant_type": "client_credentials", "purpose": "signalering"},
+        auth=secret_client.basic(),
     )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     answer = response.json()
     assert answer["token_type"] == "Bearer" and answer["expires_in"] == 300
     assert answer["purpose"] == "signalering"
-    assert answer["scope"] == "signals:read signals:write consents:read consents:write subscriptions"
+    assert (
+        answer["scope"] == "signals:read signals:write consents:read consents:write subscriptions"
+    )
     header = jose_jwt.get_unverified_header(answer["access_token"])
     assert header["alg"] == "ES256" and header["typ"] == "at+jwt" and header["kid"]
     jwks = client.get("/.well-known/jwks.json").json()
     claims = jose_jwt.decode(
-        answer["access_token"], jwks, algorithms=["ES256"], audience="http://testserver/v1",
+        answer["access_token"],
+        jwks,
+        algorithms=["ES256"],
+        audience="http://testserver/v1",
         issuer="http://testserver",
     )
     assert claims["sub"] == claims["client_id"] == secret_client.client_id
@@ -141,16 +149,29 @@ def test_assertion_signed_with_another_key_none_or_hs256_is_refused(
     client: TestClient, key_client: Credentials
 ) -> None:
     other_pem, _ = ec_key()
-    forged = Credentials(key_client.client_id, key_client.partner, "partner", private_pem=other_pem, kid=key_client.kid)
+    forged = Credentials(
+        key_client.client_id,
+        key_client.partner,
+        "partner",
+        private_pem=other_pem,
+        kid=key_client.kid,
+    )
     header_claims = {
-        "iss": key_client.client_id, "sub": key_client.client_id,
-        "aud": "http://testserver/v1/oauth/token", "exp": int(time.time()) + 60, "jti": "x1",
+        "iss": key_client.client_id,
+        "sub": key_client.client_id,
+        "aud": "http://testserver/v1/oauth/token",
+        "exp": int(time.time()) + 60,
+        "jti": "x1",
     }
     unsigned = _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(header_claims) + "."
     hs256 = jose_jwt.encode(header_claims, "secret", algorithm="HS256")
     for bad in [assertion(forged), unsigned, hs256]:
-        form = {"grant_type": "client_credentials", "purpose": "signalering",
-                "client_assertion_type": ASSERTION_TYPE, "client_assertion": bad}
+        form = {
+            "grant_type": "client_credentials",
+            "purpose": "signalering",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": bad,
+        }
         response = client.post(TOKEN_URL, data=form)
         assert response.status_code == 401 and response.json()["error"] == "invalid_client"
 
@@ -174,23 +195,36 @@ def test_wrong_secret_and_unknown_client_get_the_same_answer(
         ({"grant_type": "password", "purpose": "signalering"}, "unsupported_grant_type"),
         ({"purpose": "signalering"}, "invalid_request"),
         ({"grant_type": "client_credentials"}, "invalid_request"),
-        ({"grant_type": "client_credentials", "purpose": "signalering", "scope": "admin"}, "invalid_scope"),
+        (
+            {"grant_type": "client_credentials", "purpose": "signalering", "scope": "admin"},
+            "invalid_scope",
+        ),
         ({"grant_type": "client_credentials", "purpose": "Signalering!"}, "invalid_scope"),
     ],
 )
 def test_token_request_errors(
-    client: TestClient, secret_client: Credentials, form: dict[str, str], error: str, runtime: Runtime
+    client: TestClient,
+    secret_client: Credentials,
+    form: dict[str, str],
+    error: str,
+    runtime: Runtime,
 ) -> None:
     response = client.post(TOKEN_URL, data=form, auth=secret_client.basic())
     assert response.status_code == 400, response.text
     assert response.json()["error"] == error
     assert response.headers["content-type"] == "application/json"
     denied = audit_events(runtime, action="token.issue", outcome="deny")
-    assert denied and denied[-1]["reason"] == error and denied[-1]["client_id"] == secret_client.client_id
+    assert (
+        denied
+        and denied[-1]["reason"] == error
+        and denied[-1]["client_id"] == secret_client.client_id
+    )
 
 
 def test_malformed_token_requests(client: TestClient, secret_client: Credentials) -> None:
-    as_json = client.post(TOKEN_URL, json={"grant_type": "client_credentials"}, auth=secret_client.basic())
+    as_json = client.post(
+        TOKEN_URL, json={"grant_type": "client_credentials"}, auth=secret_client.basic()
+    )
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
     twice = client.post(
         TOKEN_URL,
@@ -200,19 +234,30 @@ def test_malformed_token_requests(client: TestClient, secret_client: Credentials
     )
     assert twice.status_code == 400 and "more than once" in twice.json()["error_description"]
     both = client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials", "client_assertion": "a.b.c",
-                         "client_assertion_type": ASSERTION_TYPE}, auth=secret_client.basic(),
+        TOKEN_URL,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion": "a.b.c",
+            "client_assertion_type": ASSERTION_TYPE,
+        },
+        auth=secret_client.basic(),
     )
     assert both.status_code == 400 and both.json()["error"] == "invalid_request"
 
 
 def test_problem_json_is_negotiable_at_the_token_endpoint(client: TestClient) -> None:
     response = client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials"}, headers={"accept": "application/problem+json"}
+        TOKEN_URL,
+        data={"grant_type": "client_credentials"},
+        headers={"accept": "application/problem+json"},
     )
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert body["error"] == body["code"] == "invalid_client" and body["status"] == 401 and body["title"]
+    assert (
+        body["error"] == body["code"] == "invalid_client"
+        and body["status"] == 401
+        and body["title"]
+    )
 
 
 def test_scope_can_be_narrowed_and_admin_takes_no_purpose(
@@ -221,7 +266,9 @@ def test_scope_can_be_narrowed_and_admin_takes_no_purpose(
     narrow = token(client, secret_client, purpose="signalering", scope="signals:read")
     assert client.get("/v1/me", headers=bearer(narrow)).json()["scope"] == "signals:read"
     with_purpose = client.post(
-        TOKEN_URL, data={"grant_type": "client_credentials", "purpose": "signalering"}, auth=admin.basic()
+        TOKEN_URL,
+        data={"grant_type": "client_credentials", "purpose": "signalering"},
+        auth=admin.basic(),
     )
     assert with_purpose.status_code == 400 and with_purpose.json()["error"] == "invalid_request"
 
@@ -229,16 +276,28 @@ def test_scope_can_be_narrowed_and_admin_takes_no_purpose(
 def _sign(claims: dict[str, Any], runtime: Runtime, **header: Any) -> str:
     keyset = runtime.signing_keys.current()
     return jose_jwt.encode(
-        claims, keyset.signer, algorithm="ES256", headers={"kid": keyset.signer_kid, "typ": "at+jwt", **header}
+        claims,
+        keyset.signer,
+        algorithm="ES256",
+        headers={"kid": keyset.signer_kid, "typ": "at+jwt", **header},
     )
 
 
 def _claims(creds: Credentials, **overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     claims = {
-        "iss": "http://testserver", "sub": creds.client_id, "aud": "http://testserver/v1",
-        "iat": now, "nbf": now, "exp": now + 300, "jti": "j" * 24, "client_id": creds.client_id,
-        "partner": creds.partner, "role": creds.role, "scope": "signals:read", "purpose": "signalering",
+        "iss": "http://testserver",
+        "sub": creds.client_id,
+        "aud": "http://testserver/v1",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": "j" * 24,
+        "client_id": creds.client_id,
+        "partner": creds.partner,
+        "role": creds.role,
+        "scope": "signals:read",
+        "purpose": "signalering",
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
@@ -252,9 +311,15 @@ def test_forged_and_malformed_access_tokens_are_refused(
     public_jwk = client.get("/.well-known/jwks.json").json()["keys"][0]
     other_pem, _ = ec_key()
     attacks = {
-        "alg-none": _b64({"alg": "none", "typ": "at+jwt"}) + "." + _b64(_claims(secret_client)) + ".",
+        "alg-none": _b64({"alg": "none", "typ": "at+jwt"})
+        + "."
+        + _b64(_claims(secret_client))
+        + ".",
         "hs256-with-public-key": jose_jwt.encode(
-            _claims(secret_client), json.dumps(public_jwk), algorithm="HS256", headers={"typ": "at+jwt"}
+            _claims(secret_client),
+            json.dumps(public_jwk),
+            algorithm="HS256",
+            headers={"typ": "at+jwt"},
         ),
         "plain-jwt-typ": _sign(_claims(secret_client), runtime, typ="JWT"),
         "jku-header": _sign(_claims(secret_client), runtime, jku="https://attacker.example/jwks"),
@@ -269,7 +334,10 @@ def test_forged_and_malformed_access_tokens_are_refused(
         "no-jti": _sign(_claims(secret_client, jti=None), runtime),
         "no-client-id": _sign(_claims(secret_client, client_id=None), runtime),
         "unknown-key": jose_jwt.encode(
-            _claims(secret_client), other_pem, algorithm="ES256", headers={"kid": "nope", "typ": "at+jwt"}
+            _claims(secret_client),
+            other_pem,
+            algorithm="ES256",
+            headers={"kid": "nope", "typ": "at+jwt"},
         ),
         "garbage": "not.a.token",
     }
@@ -291,7 +359,9 @@ def test_expiry_follows_the_injected_clock(
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
 
 
-def test_revocation_ends_a_token_at_once(client: TestClient, secret_client: Credentials, admin: Credentials) -> None:
+def test_revocation_ends_a_token_at_once(
+    client: TestClient, secret_client: Credentials, admin: Credentials
+) -> None:
     access = token(client, secret_client, purpose="signalering")
     by_other = client.post("/v1/oauth/revoke", data={"token": access}, auth=admin.basic())
     assert by_other.status_code == 400 and by_other.json()["error"] == "unauthorized_client"
@@ -310,17 +380,24 @@ def test_introspection(
     client: TestClient, secret_client: Credentials, admin: Credentials, admin_token: str
 ) -> None:
     access = token(client, secret_client, purpose="signalering")
-    own = client.post("/v1/oauth/introspect", data={"token": access}, auth=secret_client.basic()).json()
+    own = client.post(
+        "/v1/oauth/introspect", data={"token": access}, auth=secret_client.basic()
+    ).json()
     assert own["active"] is True and own["client_id"] == secret_client.client_id
     assert own["purpose"] == "signalering" and own["token_type"] == "Bearer"
-    by_admin = client.post("/v1/oauth/introspect", data={"token": access}, auth=admin.basic()).json()
+    by_admin = client.post(
+        "/v1/oauth/introspect", data={"token": access}, auth=admin.basic()
+    ).json()
     assert by_admin["active"] is True
-    make_partner(client, admin_token, id="obs-de-linde", kind="school")
     stranger = make_client(client, admin_token, partner="obs-de-linde")
-    hidden = client.post("/v1/oauth/introspect", data={"token": access}, auth=stranger.basic()).json()
+    hidden = client.post(
+        "/v1/oauth/introspect", data={"token": access}, auth=stranger.basic()
+    ).json()
     assert hidden == {"active": False}
     client.post("/v1/oauth/revoke", data={"token": access}, auth=secret_client.basic())
-    after = client.post("/v1/oauth/introspect", data={"token": access}, auth=secret_client.basic()).json()
+    after = client.post(
+        "/v1/oauth/introspect", data={"token": access}, auth=secret_client.basic()
+    ).json()
     assert after == {"active": False}
     anonymous = client.post("/v1/oauth/introspect", data={"token": access})
     assert anonymous.status_code == 401
@@ -353,4 +430,7 @@ def test_discovery_metadata(client: TestClient) -> None:
     assert metadata["issuer"] == "http://testserver"
     assert metadata["token_endpoint"] == "http://testserver/v1/oauth/token"
     assert metadata["token_endpoint_auth_signing_alg_values_supported"] == ["ES256"]
-    assert set(metadata["token_endpoint_auth_methods_supported"]) == {"private_key_jwt", "client_secret_basic"}
+    assert set(metadata["token_endpoint_auth_methods_supported"]) == {
+        "private_key_jwt",
+        "client_secret_basic",
+    }

@@ -25,9 +25,22 @@ def test_openapi_passes_the_adr_linter(client: TestClient, tmp_path: Path, db: o
     document = tmp_path / "openapi.json"
     document.write_text(json.dumps(client.get("/v1/openapi.json").json()))
     result = subprocess.run(
-        [npx, "--yes", "@stoplight/spectral-cli@6", "lint", "-r", str(ruleset), "-f", "json",
-         "--quiet", str(document)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [
+            npx,
+            "--yes",
+            "@stoplight/spectral-cli@6",
+            "lint",
+            "-r",
+            str(ruleset),
+            "-f",
+            "json",
+            "--quiet",
+            str(document),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     if result.returncode not in (0, 1) or not result.stdout.strip().startswith("["):
         pytest.skip(f"spectral could not run: {result.stderr.strip()[:200]}")

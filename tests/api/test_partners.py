@@ -11,6 +11,7 @@ from tests.factories import (
     bearer,
     ec_key,
     make_client,
+    make_neighbourhood,
     make_partner,
     token,
 )
@@ -18,11 +19,18 @@ from wijkdeel.runtime import Runtime
 
 
 def test_create_read_list_update_partner(client: TestClient, admin_token: str) -> None:
-    created = make_partner(client, admin_token, id="wijkteam-noord", kind="wijkteam", name="Wijkteam Noord")
+    created = make_partner(
+        client, admin_token, id="wijkteam-noord", kind="wijkteam", name="Wijkteam Noord"
+    )
     assert created["status"] == "active" and created["kind"] == "wijkteam"
-    assert client.get("/v1/partners/wijkteam-noord", headers=bearer(admin_token)).json()["name"] == "Wijkteam Noord"
+    assert (
+        client.get("/v1/partners/wijkteam-noord", headers=bearer(admin_token)).json()["name"]
+        == "Wijkteam Noord"
+    )
     renamed = client.patch(
-        "/v1/partners/wijkteam-noord", json={"name": "Wijkteam Noord-Oost"}, headers=bearer(admin_token)
+        "/v1/partners/wijkteam-noord",
+        json={"name": "Wijkteam Noord-Oost"},
+        headers=bearer(admin_token),
     )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Wijkteam Noord-Oost"
     listed = client.get("/v1/partners", headers=bearer(admin_token)).json()
@@ -49,7 +57,7 @@ def test_list_pages_with_a_cursor(client: TestClient, admin_token: str) -> None:
 
 
 def test_anonymous_and_wrong_scope_are_refused(client: TestClient, admin_token: str) -> None:
-    make_partner(client, admin_token, id="kinderwerk-noord")
+    make_neighbourhood(client, admin_token)
     partner = make_client(client, admin_token, partner="kinderwerk-noord")
     partner_token = token(client, partner, purpose="signalering")
     anonymous = client.get("/v1/partners")
@@ -90,7 +98,9 @@ def test_bad_partner_input_is_refused_without_echo_and_changes_nothing(
         assert field in [param["name"] for param in problem["invalidParams"]]
         assert "111222333" not in response.text and "ziekenhuis" not in response.text
     malformed = client.post(
-        "/v1/partners", content=b'{"id": ', headers={**bearer(admin_token), "content-type": "application/json"}
+        "/v1/partners",
+        content=b'{"id": ',
+        headers={**bearer(admin_token), "content-type": "application/json"},
     )
     assert malformed.status_code == 400 and malformed.json()["code"] == "malformed_json"
     listed = client.get("/v1/partners", headers=bearer(admin_token)).json()["items"]
@@ -103,7 +113,9 @@ def test_bad_partner_input_is_refused_without_echo_and_changes_nothing(
 def test_duplicate_partner_is_a_conflict(client: TestClient, admin_token: str) -> None:
     make_partner(client, admin_token, id="obs-de-linde", kind="school")
     again = client.post(
-        "/v1/partners", json={"id": "obs-de-linde", "name": "x", "kind": "school"}, headers=bearer(admin_token)
+        "/v1/partners",
+        json={"id": "obs-de-linde", "name": "x", "kind": "school"},
+        headers=bearer(admin_token),
     )
     assert again.status_code == 409 and again.json()["code"] == "partner_exists"
 
@@ -114,7 +126,12 @@ def test_unknown_partner_is_404(client: TestClient, admin_token: str) -> None:
         ("PATCH", "/v1/partners/nobody"),
         ("GET", "/v1/partners/nobody/clients"),
     ]:
-        response = client.request(method, path, json={"name": "x"} if method == "PATCH" else None, headers=bearer(admin_token))
+        response = client.request(
+            method,
+            path,
+            json={"name": "x"} if method == "PATCH" else None,
+            headers=bearer(admin_token),
+        )
         assert response.status_code == 404 and response.json()["code"] == "partner_not_found"
 
 
@@ -128,7 +145,7 @@ def test_patch_needs_something_to_change(client: TestClient, admin_token: str) -
 def test_suspended_partner_is_refused_from_the_next_request(
     client: TestClient, admin_token: str, runtime: Runtime
 ) -> None:
-    make_partner(client, admin_token, id="kinderwerk-noord")
+    make_neighbourhood(client, admin_token)
     creds = make_client(client, admin_token, partner="kinderwerk-noord")
     partner_token = token(client, creds, purpose="signalering")
     assert client.get("/v1/me", headers=bearer(partner_token)).status_code == 200
@@ -139,13 +156,21 @@ def test_suspended_partner_is_refused_from_the_next_request(
     refused = client.get("/v1/me", headers=bearer(partner_token))
     assert refused.status_code == 403 and refused.json()["reasons"] == ["partner_suspended"]
     new_token = client.post(
-        "/v1/oauth/token", data={"grant_type": "client_credentials", "purpose": "signalering"}, auth=creds.basic()
+        "/v1/oauth/token",
+        data={"grant_type": "client_credentials", "purpose": "signalering"},
+        auth=creds.basic(),
     )
     assert new_token.status_code == 400 and new_token.json()["error"] == "unauthorized_client"
-    client.patch("/v1/partners/kinderwerk-noord", json={"status": "active"}, headers=bearer(admin_token))
+    client.patch(
+        "/v1/partners/kinderwerk-noord", json={"status": "active"}, headers=bearer(admin_token)
+    )
     assert client.get("/v1/me", headers=bearer(partner_token)).status_code == 200
     denial = audit_events(runtime, action="me.read", outcome="deny")
-    assert denial and denial[0]["client_id"] == creds.client_id and denial[0]["reason"] == "partner_suspended"
+    assert (
+        denial
+        and denial[0]["client_id"] == creds.client_id
+        and denial[0]["reason"] == "partner_suspended"
+    )
 
 
 def test_secret_client_is_shown_once_and_stored_hashed(
@@ -166,10 +191,13 @@ def test_secret_client_is_shown_once_and_stored_hashed(
 
 def test_jwks_client_accepts_only_public_p256_keys(client: TestClient, admin_token: str) -> None:
     make_partner(client, admin_token, id="wijkteam-noord", kind="wijkteam")
-    pem, public = ec_key()
+    _pem, public = ec_key()
     ok = client.post(
         "/v1/partners/wijkteam-noord/clients",
-        json={"role": "partner", "jwks": {"keys": [{**public, "kid": "k1", "use": "sig", "alg": "ES256"}]}},
+        json={
+            "role": "partner",
+            "jwks": {"keys": [{**public, "kid": "k1", "use": "sig", "alg": "ES256"}]},
+        },
         headers=bearer(admin_token),
     )
     assert ok.status_code == 201 and ok.json()["authMethod"] == "private_key_jwt"
@@ -197,14 +225,18 @@ def test_jwks_client_accepts_only_public_p256_keys(client: TestClient, admin_tok
         {"role": "partner", "authMethod": "client_secret_basic", "jwks": {"keys": [public]}},
         {"role": "superuser", "authMethod": "client_secret_basic"},
     ]:
-        refused = client.post("/v1/partners/wijkteam-noord/clients", json=body, headers=bearer(admin_token))
+        refused = client.post(
+            "/v1/partners/wijkteam-noord/clients", json=body, headers=bearer(admin_token)
+        )
         assert refused.status_code == 422, body
     listed = client.get("/v1/partners/wijkteam-noord/clients", headers=bearer(admin_token)).json()
     assert len(listed["items"]) == 1
 
 
-def test_revoked_client_tokens_stop_working(client: TestClient, admin_token: str, runtime: Runtime) -> None:
-    make_partner(client, admin_token, id="kinderwerk-noord")
+def test_revoked_client_tokens_stop_working(
+    client: TestClient, admin_token: str, runtime: Runtime
+) -> None:
+    make_neighbourhood(client, admin_token)
     creds = make_client(client, admin_token, partner="kinderwerk-noord")
     partner_token = token(client, creds, purpose="signalering")
     assert client.get("/v1/me", headers=bearer(partner_token)).status_code == 200
@@ -215,7 +247,9 @@ def test_revoked_client_tokens_stop_working(client: TestClient, admin_token: str
     refused = client.get("/v1/me", headers=bearer(partner_token))
     assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
     again = client.post(
-        "/v1/oauth/token", data={"grant_type": "client_credentials", "purpose": "signalering"}, auth=creds.basic()
+        "/v1/oauth/token",
+        data={"grant_type": "client_credentials", "purpose": "signalering"},
+        auth=creds.basic(),
     )
     assert again.status_code == 401 and again.json()["error"] == "invalid_client"
     listed = client.get("/v1/partners/kinderwerk-noord/clients", headers=bearer(admin_token)).json()
@@ -227,6 +261,13 @@ def test_revoking_a_client_of_another_partner_is_404(client: TestClient, admin_t
     make_partner(client, admin_token, id="kinderwerk-noord")
     make_partner(client, admin_token, id="obs-de-linde", kind="school")
     creds = make_client(client, admin_token, partner="kinderwerk-noord")
-    response = client.delete(f"/v1/partners/obs-de-linde/clients/{creds.client_id}", headers=bearer(admin_token))
+    response = client.delete(
+        f"/v1/partners/obs-de-linde/clients/{creds.client_id}", headers=bearer(admin_token)
+    )
     assert response.status_code == 404 and response.json()["code"] == "client_not_found"
-    assert client.delete("/v1/partners/obs-de-linde/clients/cl_nope", headers=bearer(admin_token)).status_code == 404
+    assert (
+        client.delete(
+            "/v1/partners/obs-de-linde/clients/cl_nope", headers=bearer(admin_token)
+        ).status_code
+        == 404
+    )

@@ -16,7 +16,9 @@ from records.db import Database
 def _append(db: Database, count: int, *, action: str = "signal.read") -> None:
     for index in range(count):
         with db.session() as session:
-            draft = AuditDraft(action=action, at=datetime.now(UTC), client_id="cl_test", partner="p1")
+            draft = AuditDraft(
+                action=action, at=datetime.now(UTC), client_id="cl_test", partner="p1"
+            )
             draft.resource_id = str(index)
             record(session, draft, "allow")
 
@@ -29,7 +31,9 @@ def test_sealed_chain_verifies_and_links(db: Database) -> None:
     result = verify(db)
     assert result.valid and result.count == 25 and result.unsealed == 0
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT seq, prev_hash, hash FROM audit_events ORDER BY seq")).all()
+        rows = conn.execute(
+            text("SELECT seq, prev_hash, hash FROM audit_events ORDER BY seq")
+        ).all()
     assert rows[0].prev_hash == GENESIS
     assert all(rows[i + 1].prev_hash == rows[i].hash for i in range(len(rows) - 1))
     assert result.head is not None and result.head.hash == rows[-1].hash
@@ -37,8 +41,27 @@ def test_sealed_chain_verifies_and_links(db: Database) -> None:
 
 def test_hash_is_sha256_of_canonical_json() -> None:
     at = datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC)
-    values = (1, "e1", at, "cl", "p", "partner", "signal.read", "signal", "s1", "ref", "signalering",
-              "public_task", "convenant-noord", 2, "allow", None, "r1", "127.0.0.1", GENESIS)
+    values = (
+        1,
+        "e1",
+        at,
+        "cl",
+        "p",
+        "partner",
+        "signal.read",
+        "signal",
+        "s1",
+        "ref",
+        "signalering",
+        "public_task",
+        "convenant-noord",
+        2,
+        "allow",
+        None,
+        "r1",
+        "127.0.0.1",
+        GENESIS,
+    )
     document = canonical(values)
     assert document.startswith(b'{"action":"signal.read","agreementId":"convenant-noord"')
     assert b'"at":"2026-11-29T12:00:00.123456Z"' in document and b" " not in document

@@ -15,6 +15,7 @@ from records import migrate as migrations
 from records import partners
 from records.db import Database
 from records.models import Partner
+from wijkdeel.cli.agreements import agreements_app
 from wijkdeel.cli.common import configure_logging, fail, open_runtime, operator_event
 from wijkdeel.cli.keys import keys_app
 from wijkdeel.clock import rfc3339
@@ -30,6 +31,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The audit chain.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(agreements_app, name="agreements")
 
 
 @app.callback()

@@ -1,0 +1,96 @@
+"""Explain a decision without acting (admins and auditors)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.context import audited
+from api.deps import Audit, Now, RuntimeDep, SessionDep, require
+from api.schemas.agreements import DecisionPublic, DecisionRequest
+from auth.caller import Caller
+from records.consents import invalid_bsn
+from records.policy import consents_for
+from records.subjects import elfproef
+
+router = APIRouter(tags=["agreements"])
+
+Explainer = Annotated[Caller, Depends(require("admin", "audit:read"))]
+
+
+@router.post(
+    "/decisions",
+    summary="Explain what the engine would decide now",
+    description="Exactly the decision a signal would get at this moment: allow or deny, the "
+    "reasons, the legal basis, the fields, and the agreement version it stands on. With "
+    "`subject.bsn` the child's consents count too. Nothing is changed.",
+    openapi_extra=audited("decision.explain", "decision"),
+)
+def explain(
+    body: DecisionRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: Explainer,
+    now: Now,
+    audit: Audit,
+) -> DecisionPublic:
+    consents, subject_ref = [], None
+    if body.subject is not None:
+        if not elfproef(body.subject.bsn):
+            raise invalid_bsn("subject.bsn")
+        index, subject_ref = runtime.subjects.identify(body.subject.bsn)
+        consents = consents_for(session, index)
+        audit.subject_ref = subject_ref
+    decision = runtime.policy.view(session).decide(
+        sender=body.sender,
+        recipient=body.recipient,
+        purpose=body.purpose,
+        category=body.category,
+        consents=consents,
+        now=now,
+    )
+    audit.purpose = body.purpose
+    audit.basis(
+        legal_basis=decision.legal_basis,
+        agreement_id=decision.agreement_id,
+        version=decision.agreement_version,
+    )
+    audit.reason = "allow" if decision.allow else ",".join(decision.reasons)
+    rule = decision.rule
+    return DecisionPublic.model_validate(
+        {
+            "allow": decision.allow,
+            "reasons": list(decision.reasons),
+            "legalBasis": decision.legal_basis,
+            "fields": list(decision.fields),
+            "agreement": {"id": decision.agreement_id, "version": decision.agreement_version}
+            if decision.agreement_id
+            else None,
+            "rule": _rule(rule) if rule else None,
+            "retentionDays": decision.retention_days,
+            "subjectRef": subject_ref,
+            "grounds": [
+                {
+                    "agreement": {"id": g.agreement_id, "version": g.agreement_version},
+                    "ruleIndex": g.rule_index,
+                    "legalBasis": g.legal_basis,
+                    "consentId": g.consent_id,
+                }
+                for g in decision.grounds
+            ],
+        }
+    )
+
+
+def _rule(rule: object) -> dict[str, object]:
+    return {
+        "sender": rule.sender,
+        "recipient": rule.recipient,  # type: ignore[attr-defined]
+        "purposes": list(rule.purposes),
+        "categories": list(rule.categories),  # type: ignore[attr-defined]
+        "fields": list(rule.fields),
+        "legalBasis": rule.legal_basis,  # type: ignore[attr-defined]
+        "requiresConsent": rule.requires_consent,
+        "retentionDays": rule.retention_days,  # type: ignore[attr-defined]
+    }

@@ -1,0 +1,183 @@
+"""Sharing agreements and decisions on the wire."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Body, Page, Public
+
+EXAMPLE = {
+    "id": "convenant-noord",
+    "title": "Convenant zorgsignalen Noord",
+    "parties": ["kinderwerk-noord", "obs-de-linde", "wijkteam-noord"],
+    "validFrom": "2026-01-01",
+    "validUntil": "2028-12-31",
+    "status": "active",
+    "purposes": {
+        "signalering": "Zorgsignalen doorgeleiden naar het wijkteam",
+        "afstemming": "Ondersteuning rond een kind afstemmen",
+    },
+    "rules": [
+        {
+            "sender": "kinderwerk-noord",
+            "recipient": "wijkteam-noord",
+            "purposes": ["signalering"],
+            "categories": ["opvoeding", "veiligheid", "gezondheid"],
+            "fields": ["subject", "summary", "details", "contact"],
+            "legalBasis": "public_task",
+            "requiresConsent": False,
+            "retentionDays": 365,
+        },
+        {
+            "sender": "kinderwerk-noord",
+            "recipient": "kind:school",
+            "purposes": ["afstemming"],
+            "categories": ["school"],
+            "fields": ["subject", "summary", "contact"],
+            "legalBasis": "consent",
+            "requiresConsent": True,
+            "retentionDays": 180,
+        },
+    ],
+}
+
+
+class RuleBody(Body):
+    sender: str = Field(max_length=80, description="a party id or `kind:<kind>`")
+    recipient: str = Field(max_length=80, description="a party id or `kind:<kind>`")
+    purposes: list[str] = Field(max_length=20)
+    categories: list[str] = Field(max_length=50)
+    fields: list[str] = Field(max_length=4, description="subject, summary, details, contact")
+    legal_basis: str = Field(max_length=32, description="GDPR art. 6(1) basis")
+    requires_consent: bool
+    retention_days: int = Field(description="1 to 730")
+
+
+class AgreementBody(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
+
+    id: str | None = Field(
+        default=None, max_length=64, description="required on POST; on PUT, the path's id"
+    )
+    title: str = Field(min_length=1, max_length=200)
+    parties: list[str] = Field(max_length=100)
+    valid_from: date
+    valid_until: date | None = None
+    status: str = Field(description="draft, active, suspended or terminated")
+    purposes: dict[str, str] = Field(max_length=20, description="purpose word → description")
+    rules: list[RuleBody] = Field(max_length=500)
+
+    def document(self, agreement_id: str) -> dict[str, Any]:
+        body = self.model_dump(mode="json", by_alias=True)
+        body["id"] = agreement_id
+        return body
+
+
+class RulePublic(Public):
+    sender: str
+    recipient: str
+    purposes: list[str]
+    categories: list[str]
+    fields: list[str]
+    legal_basis: str
+    requires_consent: bool
+    retention_days: int
+
+
+class AgreementPublic(Public):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**EXAMPLE, "version": 2, "createdAt": "2026-11-29T10:00:00Z"}]
+        }
+    )
+
+    id: str
+    version: int
+    title: str
+    parties: list[str]
+    valid_from: date
+    valid_until: date | None
+    status: str
+    purposes: dict[str, str]
+    rules: list[RulePublic]
+    created_at: datetime = Field(description="when this version was written")
+    created_by: str = Field(description="the client (or `operator`) that wrote this version")
+
+
+class AgreementPage(Page[AgreementPublic]):
+    pass
+
+
+class SubjectRef(Body):
+    bsn: str = Field(
+        max_length=9, min_length=9, description="never in a URL; never stored in plain"
+    )
+
+
+class DecisionRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sender": "kinderwerk-noord",
+                    "recipient": "obs-de-linde",
+                    "purpose": "afstemming",
+                    "category": "school",
+                    "subject": {"bsn": "111222333"},
+                }
+            ]
+        }
+    )
+
+    sender: str = Field(max_length=64)
+    recipient: str = Field(max_length=64)
+    purpose: str = Field(max_length=64)
+    category: str = Field(max_length=64)
+    subject: SubjectRef | None = None
+
+
+class AgreementRefPublic(BaseModel):
+    id: str
+    version: int
+
+
+class GroundPublic(Public):
+    agreement: AgreementRefPublic
+    rule_index: int
+    legal_basis: str
+    consent_id: str | None = None
+
+
+class DecisionPublic(Public):
+    model_config = ConfigDict(
+        alias_generator=Public.model_config["alias_generator"],
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "allow": False,
+                    "reasons": ["consent_required"],
+                    "legalBasis": None,
+                    "fields": [],
+                    "agreement": None,
+                    "rule": None,
+                    "retentionDays": None,
+                    "subjectRef": "sr_abc",
+                    "grounds": [],
+                }
+            ]
+        },
+    )
+
+    allow: bool
+    reasons: list[str]
+    legal_basis: str | None
+    fields: list[str]
+    agreement: AgreementRefPublic | None
+    rule: RulePublic | None
+    retention_days: int | None
+    subject_ref: str | None = None
+    grounds: list[GroundPublic] = Field(description="every rule that allows, the named one first")

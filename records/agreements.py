@@ -1,0 +1,160 @@
+"""Agreements as stored: versioned documents, converted to and from the policy engine's form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from policies import Agreement, Rule, validate_agreement
+from records import epochs
+from records.models import AgreementRecord, AgreementVersion, Partner
+from wijkdeel.errors import Conflict, Invalid, NotFound
+
+
+def to_policy(document: dict[str, Any], version: int) -> Agreement:
+    """The engine's view of a stored (camelCase) agreement document."""
+    return Agreement(
+        id=document["id"],
+        version=version,
+        title=document["title"],
+        parties=tuple(document["parties"]),
+        valid_from=date.fromisoformat(document["validFrom"]),
+        valid_until=date.fromisoformat(document["validUntil"])
+        if document.get("validUntil")
+        else None,
+        status=document["status"],
+        purposes=dict(document["purposes"]),
+        rules=tuple(
+            Rule(
+                sender=rule["sender"],
+                recipient=rule["recipient"],
+                purposes=tuple(rule["purposes"]),
+                categories=tuple(rule["categories"]),
+                fields=tuple(rule["fields"]),
+                legal_basis=rule["legalBasis"],
+                requires_consent=bool(rule["requiresConsent"]),
+                retention_days=int(rule["retentionDays"]),
+            )
+            for rule in document["rules"]
+        ),
+    )
+
+
+def partner_kinds(session: Session) -> dict[str, str]:
+    return {row.id: row.kind for row in session.execute(select(Partner.id, Partner.kind))}
+
+
+def _validated(session: Session, document: dict[str, Any], version: int) -> Agreement:
+    agreement = to_policy(document, version)
+    problems = validate_agreement(agreement, partner_kinds(session))
+    if problems:
+        first = problems[0]
+        raise Invalid(
+            f"{first.path} {first.message}",
+            code="invalid_agreement",
+            invalid_params=[
+                {"in": "body", "name": p.path, "code": "agreement_rule", "reason": p.message}
+                for p in problems
+            ],
+        )
+    return agreement
+
+
+def create(
+    session: Session, document: dict[str, Any], *, author: str, now: datetime
+) -> AgreementVersion:
+    _validated(session, document, 1)
+    if session.get(AgreementRecord, document["id"]) is not None:
+        raise Conflict(
+            "an agreement with this id already exists; PUT makes a new version",
+            code="agreement_exists",
+        )
+    session.add(
+        AgreementRecord(id=document["id"], current_version=1, created_at=now, updated_at=now)
+    )
+    return _add_version(session, document, 1, author=author, now=now)
+
+
+def update(
+    session: Session, agreement_id: str, document: dict[str, Any], *, author: str, now: datetime
+) -> AgreementVersion:
+    record = session.get(AgreementRecord, agreement_id, with_for_update=True)
+    if record is None:
+        raise NotFound("no agreement with this id", code="agreement_not_found")
+    version = record.current_version + 1
+    _validated(session, document, version)
+    record.current_version, record.updated_at = version, now
+    session.add(record)
+    return _add_version(session, document, version, author=author, now=now)
+
+
+def _add_version(
+    session: Session, document: dict[str, Any], version: int, *, author: str, now: datetime
+) -> AgreementVersion:
+    row = AgreementVersion(
+        agreement_id=document["id"],
+        version=version,
+        status=document["status"],
+        valid_from=date.fromisoformat(document["validFrom"]),
+        valid_until=date.fromisoformat(document["validUntil"])
+        if document.get("validUntil")
+        else None,
+        document=document,
+        created_at=now,
+        created_by=author,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "another change to this agreement came first; retry", code="agreement_changed"
+        ) from None
+    epochs.bump(session)
+    return row
+
+
+def current_versions(session: Session) -> list[AgreementVersion]:
+    query = select(AgreementVersion).join(
+        AgreementRecord,
+        (AgreementRecord.id == AgreementVersion.agreement_id)  # type: ignore[arg-type]
+        & (AgreementRecord.current_version == AgreementVersion.version),
+    )
+    return list(session.scalars(query))
+
+
+def get_version(
+    session: Session, agreement_id: str, version: int | None = None
+) -> AgreementVersion:
+    record = session.get(AgreementRecord, agreement_id)
+    if record is None:
+        raise NotFound("no agreement with this id", code="agreement_not_found")
+    wanted = version if version is not None else record.current_version
+    row = session.scalars(
+        select(AgreementVersion).where(
+            AgreementVersion.agreement_id == agreement_id, AgreementVersion.version == wanted
+        )
+    ).first()
+    if row is None:
+        raise NotFound("this agreement has no such version", code="version_not_found")
+    return row
+
+
+def versions(session: Session, agreement_id: str) -> Sequence[AgreementVersion]:
+    get_version(session, agreement_id)
+    return list(
+        session.scalars(
+            select(AgreementVersion)
+            .where(AgreementVersion.agreement_id == agreement_id)
+            .order_by(AgreementVersion.version)
+        )
+    )
+
+
+def is_party(row: AgreementVersion, partner_id: str) -> bool:
+    return partner_id in row.document["parties"]

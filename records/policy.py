@@ -1,0 +1,93 @@
+"""The policy a process decides with: agreements and partners, cached until the epoch moves."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from policies import Consent, Decision, Party, PolicySet, ShareRequest, decide, purposes_for
+from records import epochs
+from records.agreements import current_versions, to_policy
+from records.models import ConsentRecord, ConsentWithdrawal, Partner
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    epoch: int
+    policy: PolicySet
+    partners: dict[str, Party]
+
+    def party(self, partner_id: str) -> Party:
+        """A partner as the engine sees it; an unknown one is a suspended nobody."""
+        return self.partners.get(partner_id) or Party(partner_id, "other", active=False)
+
+    def decide(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        purpose: str,
+        category: str,
+        consents: list[Consent],
+        now: datetime,
+    ) -> Decision:
+        request = ShareRequest(self.party(sender), self.party(recipient), purpose, category)
+        return decide(self.policy, request, consents, now)
+
+
+class PolicyStore:
+    """One per process. Each use costs one small read (the epoch); a change anywhere, also in
+    another process, is seen by the very next request."""
+
+    def __init__(self) -> None:
+        self._view: PolicyView | None = None
+        self._lock = threading.Lock()
+
+    def view(self, session: Session) -> PolicyView:
+        epoch = epochs.read(session)
+        view = self._view
+        if view is not None and view.epoch == epoch:
+            return view
+        with self._lock:
+            view = PolicyView(
+                epoch,
+                PolicySet.build(
+                    to_policy(row.document, row.version) for row in current_versions(session)
+                ),
+                {
+                    row.id: Party(row.id, row.kind, active=row.status == "active")
+                    for row in session.execute(select(Partner.id, Partner.kind, Partner.status))
+                },
+            )
+            self._view = view
+            return view
+
+    def allowed_purposes(self, session: Session, partner_id: str, now: datetime) -> frozenset[str]:
+        return purposes_for(self.view(session).policy, partner_id, now)
+
+
+def consents_for(session: Session, subject_index: str) -> list[Consent]:
+    """The subject's consents, as the engine reads them (withdrawals included)."""
+    rows = session.execute(
+        select(ConsentRecord, ConsentWithdrawal.withdrawn_at)
+        .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == ConsentRecord.id)  # type: ignore[arg-type]
+        .where(ConsentRecord.subject_index == subject_index)
+    ).all()
+    return [to_consent(record, withdrawn_at) for record, withdrawn_at in rows]
+
+
+def to_consent(record: ConsentRecord, withdrawn_at: datetime | None) -> Consent:
+    return Consent(
+        id=record.id,
+        recorded_by=record.recorded_by,
+        purposes=tuple(record.purposes),
+        recipients=tuple(record.recipients),
+        categories=tuple(record.categories) if record.categories is not None else None,
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+        withdrawn_at=withdrawn_at,
+    )

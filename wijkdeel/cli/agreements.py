@@ -1,0 +1,94 @@
+"""`wijkdeel agreements`: keep convenanten in version control as JSON or YAML files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from api.schemas.agreements import AgreementBody
+from audit.events import record
+from records import agreements
+from records.models import AgreementRecord
+from wijkdeel.cli.common import fail, open_runtime, operator_event
+from wijkdeel.errors import DomainError
+
+agreements_app = typer.Typer(help="Import and export sharing agreements.", no_args_is_help=True)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() not in {".json", ".yaml", ".yml"}:
+        raise fail("the file must end in .json, .yaml or .yml")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read {path}: {type(error).__name__}") from None
+    except (json.JSONDecodeError, yaml.YAMLError):
+        raise fail(f"{path} is not valid {path.suffix.lstrip('.').upper()}") from None
+    if not isinstance(data, dict):
+        raise fail(f"{path} must hold one agreement object")
+    return data
+
+
+@agreements_app.command("import")
+def import_agreement(
+    file: Annotated[Path, typer.Argument(help="an agreement as JSON or YAML, in the API's form")],
+) -> None:
+    """Create the agreement, or write its next version when the file differs from the current."""
+    data = _read(file)
+    try:
+        body = AgreementBody.model_validate(data)
+    except ValidationError as error:
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        raise fail("the agreement is invalid:\n" + "\n".join(lines)) from None
+    if body.id is None:
+        raise fail("the agreement needs an id")
+    document = body.document(body.id)
+    with open_runtime() as runtime, runtime.db.session() as session:
+        now = runtime.now()
+        try:
+            if session.get(AgreementRecord, body.id) is None:
+                row = agreements.create(session, document, author="operator", now=now)
+                action = "agreement.create"
+            else:
+                current = agreements.get_version(session, body.id)
+                if current.document == document:
+                    typer.echo(f"{body.id} is unchanged at version {current.version}")
+                    return
+                row = agreements.update(session, body.id, document, author="operator", now=now)
+                action = "agreement.update"
+        except DomainError as error:
+            details = [f"  {p['name']}: {p['reason']}" for p in error.invalid_params]
+            raise fail("\n".join([error.detail, *details])) from None
+        event = operator_event(runtime, action, "agreement", row.agreement_id)
+        event.agreement_id, event.agreement_version = row.agreement_id, row.version
+        record(session, event, "allow")
+        typer.echo(f"{row.agreement_id} is now at version {row.version}")
+
+
+@agreements_app.command("export")
+def export_agreement(
+    agreement_id: Annotated[str, typer.Argument(metavar="ID", help="the agreement's id")],
+    version: Annotated[
+        int | None, typer.Option(help="a version (default: the current one)")
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
+) -> None:
+    """Print an agreement in the form `import` reads."""
+    if output not in {"yaml", "json"}:
+        raise fail("--format must be yaml or json")
+    with open_runtime() as runtime, runtime.db.session() as session:
+        try:
+            row = agreements.get_version(session, agreement_id, version)
+        except DomainError as error:
+            raise fail(error.detail) from None
+        document = row.document
+    if output == "json":
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
