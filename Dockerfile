@@ -9,6 +9,7 @@ COPY policies ./policies
 COPY records ./records
 COPY audit ./audit
 COPY notifications ./notifications
+COPY signals ./signals
 COPY migrations ./migrations
 COPY wijkdeel ./wijkdeel
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .

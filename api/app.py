@@ -13,7 +13,7 @@ from api import problems
 from api.middleware import RequestEnvelope
 from api.openapi import build_openapi
 from api.ratelimit import RateLimiter
-from api.routes import agreements, consents, decisions, me, oauth, partners, public
+from api.routes import agreements, consents, decisions, me, oauth, partners, public, signals
 from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker
@@ -23,6 +23,7 @@ TAGS = [
     {"name": "partners", "description": "the partner registry and client credentials (admin)"},
     {"name": "agreements", "description": "sharing agreements (convenanten) and decisions"},
     {"name": "consents", "description": "consent records: recorded once, withdrawn by an event"},
+    {"name": "signals", "description": "care signals, shared under agreements, bound to a purpose"},
 ]
 
 
@@ -44,6 +45,7 @@ def create_v1(runtime: Runtime) -> FastAPI:
         agreements.router,
         decisions.router,
         consents.router,
+        signals.router,
     ):
         v1.include_router(router)
     problems.install(v1)

@@ -73,8 +73,9 @@ class AuditDraft:
 def record(
     session: Session, draft: AuditDraft, outcome: Outcome, reason: str | None = None
 ) -> None:
-    """Add the request's event (and any extra events it made) to the caller's transaction."""
+    """Add the request's event to the caller's transaction; an allowed request also adds the
+    events it made along the way (one per recipient, per listed signal), a refused one not."""
     session.add(draft.to_event(outcome, reason))
-    for event in draft.extra:
-        session.add(event)
+    if outcome == "allow":
+        session.add_all(draft.extra)
     session.flush()

@@ -79,6 +79,14 @@ def create_signing_key(session: Session, keyring: Keyring, now: datetime) -> str
     return kid
 
 
+def reseal_signing_key(row: SigningKey, keyrings: KeyringStore) -> None:
+    """Re-encrypt a signing key under the newest master key version (rewrap)."""
+    pem = keyrings.for_version(row.key_version).open(
+        row.key_version, row.private_key, context=_context(row.kid)
+    )
+    row.key_version, row.private_key = keyrings.get().seal(pem, context=_context(row.kid))
+
+
 @dataclass(frozen=True)
 class PublishedKey:
     kid: str

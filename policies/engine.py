@@ -33,6 +33,10 @@ _DENY_NO_AGREEMENT = Decision.deny((NO_AGREEMENT,))
 class _Candidate:
     """A rule with everything a decision asks of it worked out in advance."""
 
+    sender_kind: str | None
+    """The kind the sender must be when the rule names a kind, else None."""
+    recipient_kind: str | None
+    """The kind the recipient must be when the rule names a kind, else None."""
     parties: frozenset[str]
     status_reason: str | None
     valid_from: date
@@ -47,6 +51,8 @@ class _Candidate:
     @classmethod
     def of(cls, agreement: Agreement, index: int, rule: Rule) -> "_Candidate":
         return cls(
+            sender_kind=_kind_named(rule.sender),
+            recipient_kind=_kind_named(rule.recipient),
             parties=frozenset(agreement.parties),
             status_reason=(
                 None
@@ -67,6 +73,10 @@ class _Candidate:
         )
 
 
+def _kind_named(end: str) -> str | None:
+    return end.removeprefix(KIND_PREFIX) if end.startswith(KIND_PREFIX) else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Membership:
     """What the token endpoint needs to know of one agreement a partner is party to."""
@@ -78,7 +88,14 @@ class _Membership:
 
 
 class PolicySet:
-    """The agreements in force as an index built for fast decisions; build it with `build`."""
+    """The agreements as an index built for fast decisions; build it with `build`.
+
+    Rules are indexed by (sender id, recipient id or `kind:<kind>`). A rule whose sender is a kind
+    is filed under every party of its agreement and the sender's kind is checked at decision time
+    (from the request, as partners' kinds are not part of an agreement). Filing by kind on both
+    sides would put the kind rules of all agreements in one bucket, and a decision would have to
+    walk them all.
+    """
 
     __slots__ = ("_agreements", "_memberships", "_rules")
 
@@ -107,14 +124,15 @@ class PolicySet:
         for agreement in sorted(by_id.values(), key=lambda a: a.id):
             parties = frozenset(agreement.parties)
             for index, rule in enumerate(agreement.rules):
-                # A rule naming a non-party by id can never apply; rules written per kind are
-                # checked against the actual parties at decision time.
+                # A rule naming a non-party by id can never apply.
                 if not (
                     _names_party(rule.sender, parties) and _names_party(rule.recipient, parties)
                 ):
                     continue
                 candidate = _Candidate.of(agreement, index, rule)
-                rules.setdefault((rule.sender, rule.recipient), []).append(candidate)
+                senders = parties if candidate.sender_kind is not None else (rule.sender,)
+                for sender in senders:
+                    rules.setdefault((sender, rule.recipient), []).append(candidate)
             membership = _Membership(
                 active=agreement.status == "active",
                 valid_from=agreement.valid_from,
@@ -156,8 +174,6 @@ def decide(
     if sender.id == recipient.id:
         return _DENY_NO_AGREEMENT
 
-    sender_kind = KIND_PREFIX + sender.kind
-    recipient_kind = KIND_PREFIX + recipient.kind
     purpose, category = request.purpose, request.category
     index = policy._rules
 
@@ -168,17 +184,15 @@ def decide(
     retention_days = 0
     standing: ConsentStanding | None = None
 
-    for key in (
-        (sender.id, recipient.id),
-        (sender.id, recipient_kind),
-        (sender_kind, recipient.id),
-        (sender_kind, recipient_kind),
-    ):
+    for key in ((sender.id, recipient.id), (sender.id, KIND_PREFIX + recipient.kind)):
         bucket = index.get(key)
         if bucket is None:
             continue
         for candidate in bucket:
-            if sender.id not in candidate.parties or recipient.id not in candidate.parties:
+            # Filing guarantees the sender is a party and a recipient named by id is one too.
+            if candidate.sender_kind is not None and candidate.sender_kind != sender.kind:
+                continue
+            if candidate.recipient_kind is not None and recipient.id not in candidate.parties:
                 continue
             found = True
             if candidate.status_reason is not None:

@@ -192,3 +192,18 @@ def test_agreements_import_and_export_round_trip(tmp_path: Path) -> None:
     assert run(tmp_path, "agreements", "export", "convenant-twee").returncode == 2
     verified = json.loads(run(tmp_path, "audit", "verify").stdout)
     assert verified["valid"] and verified["count"] == 2
+
+
+def test_demo_walks_the_story_and_seeds_idempotently(tmp_path: Path) -> None:
+    run(tmp_path, "migrate")
+    walked = run(tmp_path, "demo")
+    assert walked.returncode == 0, walked.stderr
+    out = walked.stdout
+    assert "→ 201" in out and '"reasons": ["consent_required"]' in out
+    assert '"reasons": ["consent_withdrawn"]' in out and "→ 410" in out
+    assert '"valid": true' in out and "111222333" not in out
+    credentials = tmp_path / "var" / "demo-credentials.json"
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    first = json.loads(credentials.read_text())
+    again = run(tmp_path, "demo", "--seed-only")
+    assert again.returncode == 0 and json.loads(credentials.read_text()) == first

@@ -1,5 +1,5 @@
 """Background work beside the API (or alone, as `wijkdeel worker`): sealing the audit chain,
-forgetting what has expired."""
+erasing signals past their retention, forgetting token records that have expired."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import delete
 
 from audit.chain import seal_pending
 from records.models import RevokedToken, UsedAssertion
+from signals.erasure import sweep_all
 from wijkdeel.runtime import Runtime
 
 log = logging.getLogger("wijkdeel.worker")
@@ -45,6 +46,7 @@ class BackgroundWorker:
                 settings.sweep_interval,
                 lambda: purge_expired_token_records(runtime),
             ),
+            Job("retention", settings.sweep_interval, lambda: sweep_all(runtime.db, runtime.now())),
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -7,6 +7,7 @@ from records.models.consents import ConsentRecord, ConsentWithdrawal, DataKey
 from records.models.epochs import Epoch
 from records.models.keys import MasterKey, SigningKey
 from records.models.partners import Client, Partner
+from records.models.signals import Match, Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
 __all__ = [
@@ -19,8 +20,11 @@ __all__ = [
     "DataKey",
     "Epoch",
     "MasterKey",
+    "Match",
     "Partner",
     "RevokedToken",
+    "Signal",
+    "SignalRecipient",
     "SigningKey",
     "UsedAssertion",
     "metadata",

@@ -253,7 +253,8 @@ def test_revoked_client_tokens_stop_working(
     )
     assert again.status_code == 401 and again.json()["error"] == "invalid_client"
     listed = client.get("/v1/partners/kinderwerk-noord/clients", headers=bearer(admin_token)).json()
-    assert listed["items"][0]["status"] == "revoked" and listed["items"][0]["revokedAt"]
+    mine = next(c for c in listed["items"] if c["clientId"] == creds.client_id)
+    assert mine["status"] == "revoked" and mine["revokedAt"]
     assert audit_events(runtime, action="client.revoke", outcome="allow")
 
 

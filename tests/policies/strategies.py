@@ -157,7 +157,7 @@ MAYBE_WITHDRAWN = st.none() | moments
 def consents(draw: st.DrawFn, consent_id: str, aimed_at: tuple[Aim, ...] = ()) -> Consent:
     """A consent, often one for a share some rule allows: random ones rarely cover anything."""
     valid_from, valid_until = draw(windows())
-    if aimed_at and draw(st.booleans()):
+    if len(aimed_at) > 0 and draw(st.booleans()):
         sender, recipient, purposes, categories = aimed_at[draw(index_below(len(aimed_at)))]
         recipients = tuple(sorted({recipient, *draw(RECIPIENTS)}))
         chosen_categories = draw(st.none() | st.just(categories))

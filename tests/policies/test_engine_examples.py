@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies import Party, PolicySet, decide, purposes_for
+from policies import Agreement, Consent, Party, PolicySet, decide, purposes_for
 from policies.vocabulary import (
     AGREEMENT_EXPIRED,
     AGREEMENT_NOT_ACTIVE,
@@ -139,7 +139,7 @@ def test_withdrawn_consent_outside_its_dates_reads_as_missing() -> None:
     ],
     ids=["purpose", "recipient", "category"],
 )
-def test_consent_for_something_else_does_not_count(consent: object) -> None:
+def test_consent_for_something_else_does_not_count(consent: Consent) -> None:
     assert decide(NOORD, TO_SCHOOL, [consent], NOW).reasons == (CONSENT_REQUIRED,)
 
 
@@ -344,7 +344,7 @@ def test_purposes_for_a_party() -> None:
     ],
     ids=["suspended", "draft", "expired", "not-yet-valid"],
 )
-def test_purposes_for_ignores_agreements_not_in_force(agreement: object) -> None:
+def test_purposes_for_ignores_agreements_not_in_force(agreement: Agreement) -> None:
     assert purposes_for(PolicySet.build([agreement]), "kinderwerk-noord", NOW) == frozenset()
 
 

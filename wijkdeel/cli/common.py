@@ -22,6 +22,7 @@ def configure_logging() -> None:
     )
     # Alembic narrates every connection; `wijkdeel migrate` reports the outcome itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _settings_ok() -> bool:

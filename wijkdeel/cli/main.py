@@ -62,9 +62,9 @@ def bootstrap(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON (the only output)")] = False,
 ) -> None:
     """Create (if missing) the municipality's partner and a new admin client with a secret."""
-    from policies.vocabulary import SLUG_RE
+    from policies.vocabulary import is_slug
 
-    if not SLUG_RE.match(partner):
+    if not is_slug(partner):
         raise fail("--partner must be a slug: 2 to 64 of a-z, 0-9 and -")
     secret = new_secret()
     with open_runtime() as runtime, runtime.db.session() as session:
@@ -126,6 +126,39 @@ def worker() -> None:
         typer.echo("worker running; Ctrl-C stops it", err=True)
         with contextlib.suppress(KeyboardInterrupt):
             BackgroundWorker(runtime).run_forever()
+
+
+@app.command()
+def demo(
+    seed_only: Annotated[
+        bool, typer.Option("--seed-only", help="create the demo neighbourhood, do not walk")
+    ] = False,
+) -> None:
+    """Seed a demo neighbourhood and walk through the whole story, printing each step."""
+    from audit.chain import seal_all
+    from wijkdeel.demo import credentials_path, seed, walk
+
+    with open_runtime() as runtime:
+        if seed_only:
+            seed(runtime)
+        else:
+            walk(runtime, typer.echo)
+            seal_all(runtime.db)
+            typer.echo(f"\naudit chain: {json.dumps(_verification(chain.verify(runtime.db)))}")
+        typer.echo(
+            f"demo credentials (client id and secret per partner): {credentials_path(runtime)}",
+            err=seed_only,
+        )
+
+
+@app.command()
+def purge() -> None:
+    """Erase every signal past its retention now (for cron; the worker does this too)."""
+    from signals.erasure import sweep_all
+
+    with open_runtime() as runtime:
+        erased = sweep_all(runtime.db, runtime.now())
+    typer.echo(f"erased {erased} signal(s) past their retention")
 
 
 @audit_app.command("verify")

@@ -1,0 +1,65 @@
+"""Care signals: content sealed per field, recipients of record, tombstones after erasure."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from records.models.base import timestamp
+
+
+class Signal(SQLModel, table=True):
+    __tablename__ = "signals"
+    __table_args__ = (Index("ix_signals_sender_created", "sender", "id"),)
+
+    # Time-ordered (UUIDv7 layout), so keyset pages by id run newest first cheaply.
+    id: str = Field(primary_key=True, max_length=36)
+    sender: str = Field(foreign_key="partners.id", max_length=64)
+    sender_client: str = Field(max_length=64)
+    purpose: str = Field(max_length=64)
+    category: str = Field(max_length=64)
+    urgency: str = Field(max_length=8)
+    status: str = Field(default="open", max_length=16)
+    subject_index: str = Field(max_length=64, index=True)
+    subject_ref: str = Field(max_length=64, index=True)
+    agreement_id: str = Field(max_length=64)
+    agreement_version: int
+    data_key_id: str | None = Field(default=None, foreign_key="data_keys.id", max_length=36)
+    data_key_version: int = 1
+    subject: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    summary: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    details: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    contact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+    expires_at: datetime = timestamp(index=True)
+    erased_at: datetime | None = timestamp(nullable=True)
+    erase_reason: str | None = Field(default=None, max_length=16)
+
+
+class SignalRecipient(SQLModel, table=True):
+    """A partner the signal was shared with, on what ground, and how far it has come."""
+
+    __tablename__ = "signal_recipients"
+    __table_args__ = (Index("ix_signal_recipients_partner_signal", "partner_id", "signal_id"),)
+
+    signal_id: str = Field(primary_key=True, foreign_key="signals.id", max_length=36)
+    partner_id: str = Field(primary_key=True, foreign_key="partners.id", max_length=64)
+    legal_basis: str = Field(max_length=32)
+    agreement_id: str = Field(max_length=64)
+    agreement_version: int
+    status: str = Field(default="open", max_length=16)
+    updated_at: datetime = timestamp()
+
+
+class Match(SQLModel, table=True):
+    """A partner may see two or more live signals about one child (a Verwijsindex match)."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("partner_id", "subject_ref"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    partner_id: str = Field(foreign_key="partners.id", max_length=64, index=True)
+    subject_ref: str = Field(max_length=64)
+    subject_index: str = Field(max_length=64)
+    created_at: datetime = timestamp()

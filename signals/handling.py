@@ -1,0 +1,32 @@
+"""A recipient moves its handling of a signal forward: acknowledged, in progress, closed."""
+
+from __future__ import annotations
+
+from auth.caller import Caller
+from records.models import Signal, SignalRecipient
+from signals.reading import ORDER, load_for
+from signals.work import Work
+from wijkdeel.errors import Conflict, Forbidden
+
+
+def set_status(
+    work: Work, caller: Caller, signal_id: str, status: str
+) -> tuple[Signal, list[SignalRecipient]]:
+    signal, recipients, seen = load_for(work, caller, signal_id)
+    if seen.role != "recipient":
+        raise Forbidden("only a recipient sets the handling status", code="not_a_recipient")
+    mine = next(r for r in recipients if r.partner_id == caller.partner)
+    if ORDER.index(status) < ORDER.index(mine.status):
+        raise Conflict(
+            f"the status is already {mine.status}; it only moves forward", code="status_backwards"
+        )
+    work.audit.reason = f"status:{status}"
+    if status == mine.status:
+        return signal, recipients
+    mine.status, mine.updated_at = status, work.now
+    # The sender's view: the least advanced recipient.
+    signal.status = min((r.status for r in recipients), key=ORDER.index)
+    signal.updated_at = work.now
+    work.session.add_all([mine, signal])
+    work.session.flush()
+    return signal, recipients

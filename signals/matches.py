@@ -1,0 +1,67 @@
+"""Matches: a partner may now see two or more live signals about the same child.
+
+This is what the national Verwijsindex does, limited here to what the partner may already see.
+A match is recorded once per partner and child; which signals it joins is worked out at read
+time, so an erased signal or an ended agreement leaves it without the signals it no longer has.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from records.models import Match, Signal
+from signals.visible import live_signals_about, visible_to
+from signals.work import Work
+
+
+def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> list[tuple[str, str]]:
+    """After `signal` was shared: new (partner, match id) pairs for partners who now see two or
+    more signals about the child."""
+    live = live_signals_about(work, signal.subject_index)
+    if len(live) < 2:
+        return []
+    created = []
+    for partner in [signal.sender, *recipients]:
+        # A partner sees a signal it was sent under that signal's purpose; that is the purpose
+        # under which it would look at this child.
+        purpose = signal.purpose
+        if len(visible_to(work, partner, purpose, live)) < 2:
+            continue
+        exists = work.session.scalar(
+            select(Match.id).where(
+                Match.partner_id == partner, Match.subject_ref == signal.subject_ref
+            )
+        )
+        if exists:
+            continue
+        match = Match(
+            id=str(uuid.uuid4()),
+            partner_id=partner,
+            subject_ref=signal.subject_ref,
+            subject_index=signal.subject_index,
+            created_at=work.now,
+        )
+        try:
+            with work.session.begin_nested():
+                work.session.add(match)
+        except IntegrityError:
+            continue  # recorded by a concurrent request for the same child
+        created.append((partner, match.id))
+    return created
+
+
+def matches_for(work: Work, partner: str, purpose: str | None) -> list[tuple[Match, list[Signal]]]:
+    """The partner's matches that still join two or more signals it may see now."""
+    rows = work.session.scalars(
+        select(Match).where(Match.partner_id == partner).order_by(Match.created_at, Match.id)
+    ).all()
+    answer = []
+    for match in rows:
+        signals = visible_to(work, partner, purpose, live_signals_about(work, match.subject_index))
+        if len(signals) >= 2:
+            answer.append((match, signals))
+    return answer

@@ -1,0 +1,185 @@
+"""Reading signals: one with the fields the current decision grants, or a page of them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from audit.events import AuditDraft
+from auth.caller import Caller
+from records.fields import load_data_key
+from records.models import Signal, SignalRecipient
+from records.pages import decode_cursor, encode_cursor
+from signals.content import open_fields
+from signals.sharing import recipients_of
+from signals.visibility import LazyConsents, Sight, caller_sight, sight
+from signals.visible import live_signals_about, visible_to
+from signals.work import Work
+from wijkdeel.errors import Forbidden, Gone, NotFound
+
+ORDER = ("open", "acknowledged", "in_progress", "closed")
+
+
+@dataclass(frozen=True)
+class Readout:
+    signal: Signal
+    recipients: list[SignalRecipient]
+    sight: Sight
+    content: dict[str, Any]
+    related: list[Signal]
+
+
+def is_gone(signal: Signal, now: datetime) -> bool:
+    """Erased, or past its retention (the sweeper erases it soon; nobody reads it meanwhile)."""
+    return signal.erased_at is not None or signal.expires_at <= now
+
+
+def load_for(
+    work: Work, caller: Caller, signal_id: str
+) -> tuple[Signal, list[SignalRecipient], Sight]:
+    """A signal as this caller may see it now; 404 for those who were never sender nor
+    recipient, 410 once it is erased, 403 with reasons when access has ended."""
+    signal = work.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
+    if signal is None:
+        raise NotFound("no signal with this id", code="signal_not_found")
+    recipients = recipients_of(work.session, signal.id)
+    seen = caller_sight(
+        signal, recipients, caller, work.view, work.consents(signal.subject_index), work.now
+    )
+    audit = work.audit
+    # An outsider's attempt names the child too, so a subject report shows it.
+    audit.subject_ref = signal.subject_ref
+    if seen.role == "none":
+        raise NotFound("no signal with this id", code="signal_not_found")
+    if is_gone(signal, work.now):
+        raise Gone("this signal has been erased", code="signal_erased")
+    if seen.decision is not None:
+        decision = seen.decision
+        audit.basis(
+            legal_basis=decision.legal_basis,
+            agreement_id=decision.agreement_id,
+            version=decision.agreement_version,
+        )
+    else:
+        audit.basis(
+            legal_basis=None, agreement_id=signal.agreement_id, version=signal.agreement_version
+        )
+        audit.reason = "own_signal"
+    if not seen.allowed:
+        raise Forbidden(
+            "access to this signal has ended", code="access_ended", reasons=seen.reasons
+        )
+    return signal, recipients, seen
+
+
+def read(work: Work, caller: Caller, signal_id: str) -> Readout:
+    signal, recipients, seen = load_for(work, caller, signal_id)
+    key = load_data_key(work.session, work.runtime.keyrings, signal.data_key_id or "")
+    content = open_fields(signal, key, seen.fields) if key else {}
+    live = live_signals_about(work, signal.subject_index)
+    related = [
+        s for s in visible_to(work, caller.partner, caller.purpose, live) if s.id != signal.id
+    ]
+    return Readout(signal, recipients, seen, content, related)
+
+
+def status_for(signal: Signal, recipients: list[SignalRecipient], partner: str) -> str:
+    """A recipient sees its own handling status; the sender the least advanced of them all."""
+    for recipient in recipients:
+        if recipient.partner_id == partner:
+            return recipient.status
+    return signal.status
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: list[tuple[Signal, list[SignalRecipient]]]
+    next_cursor: str | None
+
+
+def listing(
+    work: Work,
+    caller: Caller,
+    *,
+    status: str | None,
+    category: str | None,
+    since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Listing:
+    """The caller's own signals and those shared with it under its token's purpose, newest
+    first; each shared one only while a rule in force still grants it."""
+    partner = caller.partner
+    mine = SignalRecipient
+    own = Signal.sender == partner
+    shared = and_(mine.partner_id.is_not(None), Signal.purpose == caller.purpose)  # type: ignore[union-attr]
+    if status is not None:
+        own = and_(own, Signal.status == status)
+        shared = and_(shared, mine.status == status)
+    query = (
+        select(Signal)
+        .outerjoin(mine, and_(mine.signal_id == Signal.id, mine.partner_id == partner))  # type: ignore[arg-type]
+        .where(or_(own, shared), Signal.erased_at.is_(None), Signal.expires_at > work.now)  # type: ignore[union-attr,arg-type]
+    )
+    if category is not None:
+        query = query.where(Signal.category == category)
+    if since is not None:
+        query = query.where(Signal.created_at >= since)  # type: ignore[arg-type]
+    if cursor is not None:
+        query = query.where(Signal.id < str(decode_cursor(cursor)))
+    rows = list(work.session.scalars(query.order_by(Signal.id.desc()).limit(limit + 1)))  # type: ignore[attr-defined]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    recipients: dict[str, list[SignalRecipient]] = defaultdict(list)
+    if rows:
+        for row in work.session.scalars(
+            select(SignalRecipient).where(SignalRecipient.signal_id.in_([s.id for s in rows]))  # type: ignore[attr-defined]
+        ):
+            recipients[row.signal_id].append(row)
+    consents: dict[str, LazyConsents] = {}
+    items = []
+    for signal in rows:
+        consent_list = consents.setdefault(
+            signal.subject_index, work.consents(signal.subject_index)
+        )
+        seen = sight(
+            signal,
+            recipients[signal.id],
+            partner=partner,
+            purpose=caller.purpose,
+            view=work.view,
+            consents=consent_list,
+            now=work.now,
+        )
+        if seen.allowed:
+            items.append((signal, recipients[signal.id]))
+            work.audit.extra.append(_listed(work.audit, signal))
+    next_cursor = encode_cursor(rows[-1].id) if more and rows else None
+    work.audit.reason = f"items:{len(items)}"
+    return Listing(items, next_cursor)
+
+
+def _listed(audit: AuditDraft, signal: Signal) -> Any:
+    """Each child whose signal appears in a list leaves its own event, so a subject report
+    finds every time the child's signal was shown."""
+    event = AuditDraft(
+        action="signal.list",
+        at=audit.at,
+        request_id=audit.request_id,
+        ip=audit.ip,
+        client_id=audit.client_id,
+        partner=audit.partner,
+        role=audit.role,
+        resource_type="signal",
+        resource_id=signal.id,
+        subject_ref=signal.subject_ref,
+        purpose=audit.purpose,
+    )
+    return event.to_event("allow")
+
+
+__all__ = ["ORDER", "Listing", "Readout", "is_gone", "listing", "load_for", "read", "status_for"]

@@ -1,0 +1,178 @@
+"""Sending a signal: to every lawful recipient, or to the named ones if all of them are lawful."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from audit.events import AuditDraft
+from auth.caller import Caller
+from policies import Decision
+from policies.vocabulary import NO_AGREEMENT, REASONS
+from records.fields import new_data_key
+from records.ids import time_ordered_id
+from records.models import Signal, SignalRecipient
+from records.subjects import elfproef
+from signals.content import Content
+from signals.matches import record_matches
+from signals.work import Work
+from wijkdeel.errors import Forbidden, Invalid
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    bsn: str
+    content: Content
+    category: str
+    urgency: str
+    recipients: list[str] | None
+
+
+@dataclass(frozen=True)
+class Shared:
+    signal: Signal
+    recipients: list[SignalRecipient]
+    decisions: dict[str, Decision]
+    new_matches: list[tuple[str, str]]  # (partner, match id)
+
+
+def _ordered(reasons: set[str]) -> list[str]:
+    return sorted(reasons, key=REASONS.index)
+
+
+def _closest_misses(decisions: Iterable[Decision]) -> list[str]:
+    """Why the nearest misses missed: the reasons of the denials that got furthest through the
+    checks (a missing consent says more than a partner with no agreement at all)."""
+    depth = {d: max(REASONS.index(r) for r in d.reasons) for d in decisions if d.reasons}
+    if not depth:
+        return [NO_AGREEMENT]
+    deepest = max(depth.values())
+    return _ordered({r for d, level in depth.items() if level == deepest for r in d.reasons})
+
+
+def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
+    if not elfproef(new.bsn):
+        raise Invalid(
+            "the BSN does not pass the elfproef",
+            code="invalid_bsn",
+            invalid_params=[
+                {
+                    "in": "body",
+                    "name": "subject.bsn",
+                    "code": "elfproef",
+                    "reason": "not a valid BSN",
+                }
+            ],
+        )
+    purpose = caller.purpose or ""
+    index, subject_ref = work.runtime.subjects.identify(new.bsn)
+    audit = work.audit
+    audit.subject_ref, audit.purpose = subject_ref, purpose
+    view, consents = work.view, work.consents(index)
+
+    def decide(recipient: str) -> Decision:
+        if recipient not in view.partners:
+            return Decision.deny((NO_AGREEMENT,))
+        return view.decide(
+            sender=caller.partner,
+            recipient=recipient,
+            purpose=purpose,
+            category=new.category,
+            consents=consents,
+            now=work.now,
+        )
+
+    named = list(dict.fromkeys(new.recipients)) if new.recipients else None
+    candidates = named or sorted(p for p in view.partners if p != caller.partner)
+    decisions = {partner: decide(partner) for partner in candidates}
+    allowed = {p: d for p, d in decisions.items() if d.allow}
+    if named and len(allowed) < len(named):
+        refused = {reason for d in decisions.values() if not d.allow for reason in d.reasons}
+        raise Forbidden(
+            "a named recipient may not lawfully receive this signal",
+            code="recipient_not_allowed",
+            reasons=_ordered(refused),
+        )
+    if not allowed:
+        raise Forbidden(
+            "no partner may lawfully receive this signal",
+            code="no_lawful_recipient",
+            reasons=_closest_misses(decisions.values()),
+        )
+
+    now = work.now
+    first = allowed[min(allowed)]
+    retention = min(d.retention_days or 1 for d in allowed.values())
+    signal = Signal(
+        id=time_ordered_id(now),
+        sender=caller.partner,
+        sender_client=caller.client_id,
+        purpose=purpose,
+        category=new.category,
+        urgency=new.urgency,
+        status="open",
+        subject_index=index,
+        subject_ref=subject_ref,
+        agreement_id=first.agreement_id or "",
+        agreement_version=first.agreement_version or 0,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=retention),
+    )
+    key = new_data_key(work.session, work.runtime.keyrings.get(), now)
+    new.content.seal_into(signal, key)
+    work.session.add(signal)
+    work.session.flush()
+    recipients = [
+        SignalRecipient(
+            signal_id=signal.id,
+            partner_id=partner,
+            legal_basis=d.legal_basis or "",
+            agreement_id=d.agreement_id or "",
+            agreement_version=d.agreement_version or 0,
+            status="open",
+            updated_at=now,
+        )
+        for partner, d in sorted(allowed.items())
+    ]
+    work.session.add_all(recipients)
+    work.session.flush()
+    audit.resource_id = signal.id
+    audit.basis(
+        legal_basis=first.legal_basis,
+        agreement_id=first.agreement_id,
+        version=first.agreement_version,
+    )
+    _share_events(audit, signal, allowed)
+    new_matches = record_matches(work, signal, [r.partner_id for r in recipients])
+    return Shared(signal, recipients, allowed, new_matches)
+
+
+def _share_events(audit: AuditDraft, signal: Signal, allowed: dict[str, Decision]) -> None:
+    """One event per recipient: the agreement version and legal basis it received it under."""
+    for partner, decision in sorted(allowed.items()):
+        event = AuditDraft(
+            action="signal.share",
+            at=audit.at,
+            request_id=audit.request_id,
+            ip=audit.ip,
+            client_id=audit.client_id,
+            partner=audit.partner,
+            role=audit.role,
+            resource_type="signal",
+            resource_id=signal.id,
+            subject_ref=signal.subject_ref,
+            purpose=signal.purpose,
+            legal_basis=decision.legal_basis,
+            agreement_id=decision.agreement_id,
+            agreement_version=decision.agreement_version,
+            reason=f"recipient:{partner}",
+        )
+        audit.extra.append(event.to_event("allow"))
+
+
+def recipients_of(session: Session, signal_id: str) -> list[SignalRecipient]:
+    return list(session.exec(select(SignalRecipient).where(SignalRecipient.signal_id == signal_id)))

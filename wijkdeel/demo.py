@@ -1,0 +1,249 @@
+"""A demo neighbourhood, and API.md's story walked through the real API, step by step.
+
+The seed is idempotent: partners and the agreement are created when missing, and the demo
+clients' credentials are kept in var/demo-credentials.json (mode 0600) so `make run` can be
+run again. The walk-through talks HTTP to the application in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.schemas.agreements import EXAMPLE as AGREEMENT
+from audit.events import record
+from auth.secrets import new_secret
+from records import agreements, partners
+from records.models import AgreementRecord, Partner
+from wijkdeel.cli.common import operator_event
+from wijkdeel.runtime import Runtime
+
+PARTNERS = [
+    ("gemeente", "Gemeente (regierol)", "gemeente"),
+    ("kinderwerk-noord", "Kinderwerk Noord", "kinderwerk"),
+    ("obs-de-linde", "OBS De Linde", "school"),
+    ("wijkteam-noord", "Wijkteam Noord", "wijkteam"),
+]
+CLIENTS = [
+    ("admin", "gemeente", "admin"),
+    ("auditor", "gemeente", "auditor"),
+    ("kinderwerk", "kinderwerk-noord", "partner"),
+    ("school", "obs-de-linde", "partner"),
+    ("wijkteam", "wijkteam-noord", "partner"),
+]
+# A made-up child; the BSN passes the elfproef but belongs to no one.
+CHILD = {"bsn": "111222333", "name": "Sam de Vries", "birthDate": "2017-03-02"}
+
+
+def credentials_path(runtime: Runtime) -> Path:
+    return runtime.settings.var_dir / "demo-credentials.json"
+
+
+def seed(runtime: Runtime) -> dict[str, dict[str, str]]:
+    """Create what is missing; return every demo client's id and secret."""
+    path = credentials_path(runtime)
+    known: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    with runtime.db.session() as session:
+        now = runtime.now()
+        for partner_id, name, kind in PARTNERS:
+            if session.get(Partner, partner_id) is None:
+                partners.create_partner(session, id=partner_id, name=name, kind=kind, now=now)
+                record(
+                    session,
+                    operator_event(runtime, "partner.create", "partner", partner_id),
+                    "allow",
+                )
+        if session.get(AgreementRecord, AGREEMENT["id"]) is None:
+            row = agreements.create(session, dict(AGREEMENT), author="operator", now=now)
+            event = operator_event(runtime, "agreement.create", "agreement", row.agreement_id)
+            event.agreement_id, event.agreement_version = row.agreement_id, row.version
+            record(session, event, "allow")
+        existing = {c.id for p, *_ in PARTNERS for c in _clients(session, p)}
+        for name, partner_id, role in CLIENTS:
+            if name in known and known[name]["clientId"] in existing:
+                continue
+            secret = new_secret()
+            client = partners.create_client(
+                session,
+                partner_id=partner_id,
+                role=role,
+                auth_method="client_secret_basic",
+                secret_hash=runtime.hasher.hash(secret),
+                jwks=None,
+                now=now,
+            )
+            record(session, operator_event(runtime, "client.create", "client", client.id), "allow")
+            known[name] = {
+                "partner": partner_id,
+                "role": role,
+                "clientId": client.id,
+                "clientSecret": secret,
+            }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(known, handle, indent=2)
+    return known
+
+
+def _clients(session: Any, partner_id: str) -> list[Any]:
+    return list(partners.list_clients(session, partner_id, cursor=None, limit=1000).items)
+
+
+class Story:
+    """Each step prints what a partner did and what the service answered."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, creds: dict[str, dict[str, str]], say: Callable[[str], None]
+    ) -> None:
+        self.http, self.creds, self.say = http, creds, say
+        self.step = 0
+
+    async def token(self, who: str, purpose: str | None = None) -> dict[str, str]:
+        form = {"grant_type": "client_credentials"} | ({"purpose": purpose} if purpose else {})
+        answer = await self.http.post(
+            "/v1/oauth/token",
+            data=form,
+            auth=(self.creds[who]["clientId"], self.creds[who]["clientSecret"]),
+        )
+        answer.raise_for_status()
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def show(self, title: str, response: httpx.Response, keys: tuple[str, ...] = ()) -> Any:
+        self.step += 1
+        body = response.json() if response.content else None
+        shown = {k: body[k] for k in keys if isinstance(body, dict) and k in body} if keys else body
+        answer = json.dumps(shown, ensure_ascii=False)
+        self.say(f"\n{self.step}. {title}\n   → {response.status_code} {answer}")
+        return body
+
+    async def run(self) -> None:
+        kw = await self.token("kinderwerk", "signalering")
+        created = self.show(
+            "Kinderwerk Noord sends a signal about Sam (category opvoeding, purpose signalering)",
+            await self.http.post(
+                "/v1/signals",
+                headers=kw,
+                json={
+                    "subject": CHILD,
+                    "category": "opvoeding",
+                    "urgency": "normal",
+                    "summary": "Vaak zonder ontbijt naar de club, oogt moe",
+                    "details": "Sinds september komt Sam vaak zonder eten.",
+                    "contact": {"name": "Petra Jansen", "phone": "06-12345678"},
+                },
+            ),
+            ("id", "recipients", "agreement", "expiresAt"),
+        )
+        wt = await self.token("wijkteam", "signalering")
+        self.show(
+            "Wijkteam Noord reads it: every field the rule shares",
+            await self.http.get(f"/v1/signals/{created['id']}", headers=wt),
+            ("summary", "details", "legalBasis"),
+        )
+        school = await self.token("school", "afstemming")
+        self.show(
+            "OBS De Linde was never a recipient: the signal does not exist for it",
+            await self.http.get(f"/v1/signals/{created['id']}", headers=school),
+            ("code",),
+        )
+        kw2 = await self.token("kinderwerk", "afstemming")
+        school_signal = {
+            "subject": CHILD,
+            "category": "school",
+            "urgency": "low",
+            "summary": "Wil graag afstemmen over huiswerkbegeleiding",
+            "details": "Alleen voor het wijkteam bedoeld.",
+        }
+        self.show(
+            "Kinderwerk wants to share with the school, but the rule needs consent",
+            await self.http.post("/v1/signals", headers=kw2, json=school_signal),
+            ("code", "reasons"),
+        )
+        consent = self.show(
+            "A parent consents (written form); kinderwerk records it",
+            await self.http.post(
+                "/v1/consents",
+                headers=kw2,
+                json={
+                    "subject": {"bsn": CHILD["bsn"], "birthDate": CHILD["birthDate"]},
+                    "grantedBy": "guardian",
+                    "grantorName": "J. de Vries",
+                    "purposes": ["afstemming"],
+                    "recipients": ["obs-de-linde"],
+                    "categories": ["school"],
+                    "validFrom": "2026-01-01",
+                    "evidence": {"method": "written", "reference": "formulier 2026-11"},
+                },
+            ),
+            ("id", "status", "subjectRef"),
+        )
+        shared = self.show(
+            "Now the signal reaches the school",
+            await self.http.post("/v1/signals", headers=kw2, json=school_signal),
+            ("id", "recipients"),
+        )
+        self.show(
+            "The school reads it: subject, summary and contact — no details",
+            await self.http.get(f"/v1/signals/{shared['id']}", headers=school),
+            ("summary", "details", "legalBasis"),
+        )
+        self.show(
+            "The parent withdraws consent",
+            await self.http.post(
+                f"/v1/consents/{consent['id']}/withdraw",
+                headers=kw2,
+                json={"reason": "ouder trekt toestemming in"},
+            ),
+            ("status",),
+        )
+        self.show(
+            "From the very next request the school's access has ended",
+            await self.http.get(f"/v1/signals/{shared['id']}", headers=school),
+            ("code", "reasons"),
+        )
+        self.show(
+            "Kinderwerk erases its first signal: the data key is destroyed",
+            await self.http.delete(f"/v1/signals/{created['id']}", headers=kw),
+        )
+        self.show(
+            "Reading it now is 410 Gone",
+            await self.http.get(f"/v1/signals/{created['id']}", headers=wt),
+            ("code",),
+        )
+        auditor = await self.token("auditor")
+        self.show(
+            "The privacy officer's decision check, without acting",
+            await self.http.post(
+                "/v1/decisions",
+                headers=auditor,
+                json={
+                    "sender": "kinderwerk-noord",
+                    "recipient": "obs-de-linde",
+                    "purpose": "afstemming",
+                    "category": "school",
+                    "subject": {"bsn": CHILD["bsn"]},
+                },
+            ),
+            ("allow", "reasons", "agreement"),
+        )
+
+
+def walk(runtime: Runtime, say: Callable[[str], None]) -> None:
+    from api.app import create_app
+
+    creds = seed(runtime)
+    app = create_app(runtime)
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=runtime.settings.issuer) as http:
+            await Story(http, creds, say).run()
+
+    asyncio.run(main())
