@@ -172,28 +172,27 @@ def make_consents(
     return by_subject
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agreements", type=int, default=500)
-    parser.add_argument("--rules", type=int, default=20)
-    parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--consents", type=int, default=100_000)
-    parser.add_argument("--subjects", type=int, default=20_000)
-    parser.add_argument("--decisions", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
-    args = parser.parse_args()
-
-    rng = random.Random(args.seed)
-    partners = make_partners(rng, args.partners)
-    agreements = make_agreements(rng, partners, args.agreements, args.rules)
-    requests = make_requests(rng, partners, agreements, args.subjects, args.decisions)
-    consents = make_consents(rng, requests, partners, args.subjects, args.consents)
+def measure(
+    *,
+    agreements: int = 500,
+    rules: int = 20,
+    partners: int = 1000,
+    consents: int = 100_000,
+    subjects: int = 20_000,
+    decisions: int = 100_000,
+    seed: int = 2026,
+) -> dict[str, float]:
+    """Build the policy and time `decisions` decisions one by one; latencies in µs."""
+    rng = random.Random(seed)
+    partner_kinds = make_partners(rng, partners)
+    agreement_list = make_agreements(rng, partner_kinds, agreements, rules)
+    requests = make_requests(rng, partner_kinds, agreement_list, subjects, decisions)
+    by_subject = make_consents(rng, requests, partner_kinds, subjects, consents)
     empty: list[Consent] = []
-    calls = [(request, consents.get(subject, empty)) for request, subject in requests]
+    calls = [(request, by_subject.get(subject, empty)) for request, subject in requests]
 
     started = time.perf_counter()
-    policy = PolicySet.build(agreements)
+    policy = PolicySet.build(agreement_list)
     build_ms = (time.perf_counter() - started) * 1000
 
     for request, subject_consents in calls[:5000]:
@@ -217,20 +216,58 @@ def main() -> int:
     def pct(p: float) -> float:
         return per_us[min(len(per_us) - 1, int(p / 100 * len(per_us)))]
 
-    p99 = pct(99)
-    met = p99 <= TARGET_P99_US
-    rules_total = sum(len(a.rules) for a in agreements)
-    consents_total = sum(len(c) for c in consents.values())
-    print(
-        f"policy: {len(agreements)} agreements, {rules_total} rules, {len(partners)} partners; "
-        f"{consents_total} consents over {len(consents)} subjects; built in {build_ms:.0f} ms"
+    return {
+        "agreements": len(agreement_list),
+        "rules": sum(len(a.rules) for a in agreement_list),
+        "partners": len(partner_kinds),
+        "consents": sum(len(c) for c in by_subject.values()),
+        "subjects_with_consents": len(by_subject),
+        "build_ms": build_ms,
+        "decisions": len(timings),
+        "allowed_share": allowed / len(timings),
+        "p50_us": pct(50),
+        "p90_us": pct(90),
+        "p99_us": pct(99),
+        "p999_us": pct(99.9),
+        "max_us": per_us[-1],
+        "mean_us": statistics.fmean(per_us),
+        "per_second": len(timings) / (wall / 1e9),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agreements", type=int, default=500)
+    parser.add_argument("--rules", type=int, default=20)
+    parser.add_argument("--partners", type=int, default=1000)
+    parser.add_argument("--consents", type=int, default=100_000)
+    parser.add_argument("--subjects", type=int, default=20_000)
+    parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
+    args = parser.parse_args()
+
+    m = measure(
+        agreements=args.agreements,
+        rules=args.rules,
+        partners=args.partners,
+        consents=args.consents,
+        subjects=args.subjects,
+        decisions=args.decisions,
+        seed=args.seed,
     )
-    print(f"decisions: {len(timings)} ({allowed / len(timings):.0%} allowed)")
+    met = m["p99_us"] <= TARGET_P99_US
     print(
-        f"latency µs: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {p99:.1f}  "
-        f"p99.9 {pct(99.9):.1f}  max {per_us[-1]:.1f}  mean {statistics.fmean(per_us):.1f}"
+        f"policy: {m['agreements']:.0f} agreements, {m['rules']:.0f} rules, "
+        f"{m['partners']:.0f} partners; {m['consents']:.0f} consents over "
+        f"{m['subjects_with_consents']:.0f} subjects; built in {m['build_ms']:.0f} ms"
     )
-    print(f"throughput: {len(timings) / (wall / 1e9):,.0f} decisions/s (one thread)")
+    print(f"decisions: {m['decisions']:.0f} ({m['allowed_share']:.0%} allowed)")
+    print(
+        f"latency µs: p50 {m['p50_us']:.1f}  p90 {m['p90_us']:.1f}  p99 {m['p99_us']:.1f}  "
+        f"p99.9 {m['p999_us']:.1f}  max {m['max_us']:.1f}  mean {m['mean_us']:.1f}"
+    )
+    print(f"throughput: {m['per_second']:,.0f} decisions/s (one thread)")
     print(f"target p99 <= {TARGET_P99_US:.0f} µs: {'met' if met else 'NOT met'}")
     return 1 if args.strict and not met else 0
 
