@@ -13,7 +13,18 @@ from api import problems
 from api.middleware import RequestEnvelope
 from api.openapi import build_openapi
 from api.ratelimit import RateLimiter
-from api.routes import agreements, consents, decisions, me, oauth, partners, public, signals
+from api.routes import (
+    agreements,
+    audit,
+    consents,
+    decisions,
+    me,
+    notifications,
+    oauth,
+    partners,
+    public,
+    signals,
+)
 from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker
@@ -24,6 +35,8 @@ TAGS = [
     {"name": "agreements", "description": "sharing agreements (convenanten) and decisions"},
     {"name": "consents", "description": "consent records: recorded once, withdrawn by an event"},
     {"name": "signals", "description": "care signals, shared under agreements, bound to a purpose"},
+    {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
+    {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
 ]
 
 
@@ -46,6 +59,8 @@ def create_v1(runtime: Runtime) -> FastAPI:
         decisions.router,
         consents.router,
         signals.router,
+        notifications.router,
+        audit.router,
     ):
         v1.include_router(router)
     problems.install(v1)

@@ -41,14 +41,16 @@ def _session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
-def _runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are async: FastAPI runs plain `def` ones in the threadpool, and
+# each hop there costs more than the work.
+async def _runtime(request: Request) -> Runtime:
     return runtime(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     """The request's moment: the same `now` for its decisions and its audit event."""
     return draft(request).at
 
@@ -56,7 +58,7 @@ def _now(request: Request) -> datetime:
 Now = Annotated[datetime, Depends(_now)]
 
 
-def _audit(request: Request) -> AuditDraft:
+async def _audit(request: Request) -> AuditDraft:
     return draft(request)
 
 

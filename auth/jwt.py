@@ -18,7 +18,7 @@ from jose import jwk, jws
 from jose import jwt as jose_jwt
 from jose.backends.base import Key
 
-__all__ = ["Key", "TokenError", "private_key", "public_key", "sign", "verify"]
+__all__ = ["Key", "TokenError", "private_key", "public_key", "sign", "verify", "verify_signed"]
 from jose.exceptions import JOSEError, JWTClaimsError
 
 ALGORITHM = "ES256"
@@ -140,6 +140,29 @@ def _check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
         raise TokenError("not_yet_valid")
     if claims.get("iat") is not None and claims["iat"] - leeway > now:
         raise TokenError("issued_in_the_future")
+
+
+def verify_signed(token: str, keys: Mapping[str, Key], *, typ: str) -> dict[str, Any]:
+    """A document this service signed (not an access token): the structural header checks,
+    `typ`, a key chosen by `kid` from `keys` alone, and the signature; returns the payload.
+    No claim is checked here: what the payload must hold is the caller's to decide."""
+    header = unverified_header(token)
+    if header.get("typ") != typ:
+        raise TokenError("wrong_type")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or kid not in keys:
+        raise TokenError("unknown_key")
+    try:
+        payload = jws.verify(token, keys[kid], algorithms=ALGORITHMS)
+    except JOSEError:
+        raise TokenError("invalid_signature") from None
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise TokenError("malformed") from None
+    if not isinstance(value, dict):
+        raise TokenError("malformed")
+    return value
 
 
 def unsafe_peek(token: str) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def thumbprint(public_jwk: dict[str, Any]) -> str:
     return _b64url(hashlib.sha256(orjson.dumps(members, option=orjson.OPT_SORT_KEYS)).digest())
 
 
-def _public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
     numbers = key.public_numbers()
     return {
         "kty": "EC",
@@ -55,7 +55,7 @@ def _context(kid: str) -> bytes:
 def create_signing_key(session: Session, keyring: Keyring, now: datetime) -> str:
     """Add a new signing key and retire the current ones (the caller commits)."""
     private = ec.generate_private_key(ec.SECP256R1())
-    public = _public_jwk(private.public_key())
+    public = public_jwk(private.public_key())
     kid = thumbprint(public)
     pem = private.private_bytes(
         serialization.Encoding.PEM,

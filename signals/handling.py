@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auth.caller import Caller
+from notifications import events
 from records.models import Signal, SignalRecipient
 from signals.reading import ORDER, load_for
 from signals.work import Work
@@ -29,4 +30,12 @@ def set_status(
     signal.updated_at = work.now
     work.session.add_all([mine, signal])
     work.session.flush()
+    events.signal_updated(
+        work.session,
+        signal,
+        caller.partner,
+        status,
+        now=work.now,
+        max_attempts=work.runtime.max_attempts,
+    )
     return signal, recipients

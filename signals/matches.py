@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from notifications import events
 from records.models import Match, Signal
 from signals.visible import live_signals_about, visible_to
 from signals.work import Work
 
 
 def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> list[tuple[str, str]]:
-    """After `signal` was shared: new (partner, match id) pairs for partners who now see two or
-    more signals about the child."""
+    """After `signal` was shared: record a match for each partner who now sees two or more
+    signals about the child (and tell it, through the outbox); returns (partner, match id)."""
     live = live_signals_about(work, signal.subject_index)
     if len(live) < 2:
         return []
@@ -29,7 +30,8 @@ def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> lis
         # A partner sees a signal it was sent under that signal's purpose; that is the purpose
         # under which it would look at this child.
         purpose = signal.purpose
-        if len(visible_to(work, partner, purpose, live)) < 2:
+        visible = visible_to(work, partner, purpose, live)
+        if len(visible) < 2:
             continue
         exists = work.session.scalar(
             select(Match.id).where(
@@ -51,6 +53,14 @@ def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> lis
         except IntegrityError:
             continue  # recorded by a concurrent request for the same child
         created.append((partner, match.id))
+        events.match_created(
+            work.session,
+            partner,
+            match.id,
+            [s.id for s in visible],
+            now=work.now,
+            max_attempts=work.runtime.max_attempts,
+        )
     return created
 
 

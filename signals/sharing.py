@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from audit.events import AuditDraft
 from auth.caller import Caller
+from notifications import events
 from policies import Decision
 from policies.vocabulary import NO_AGREEMENT, REASONS
 from records.fields import new_data_key
@@ -147,6 +148,14 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
         version=first.agreement_version,
     )
     _share_events(audit, signal, allowed)
+    for recipient in recipients:
+        events.signal_created(
+            work.session,
+            signal,
+            recipient.partner_id,
+            now=now,
+            max_attempts=work.runtime.max_attempts,
+        )
     new_matches = record_matches(work, signal, [r.partner_id for r in recipients])
     return Shared(signal, recipients, allowed, new_matches)
 

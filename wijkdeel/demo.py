@@ -233,6 +233,19 @@ class Story:
             ),
             ("allow", "reasons", "agreement"),
         )
+        report = self.show(
+            "A parent asks who looked at Sam's data: the privacy officer's subject report",
+            await self.http.post(
+                "/v1/audit/subject-report", headers=auditor, json={"bsn": CHILD["bsn"]}
+            ),
+            ("subjectRef",),
+        )
+        for event in report["items"]:
+            self.say(
+                f"     {event['at'][11:19]}  {event['partner'] or '-':<17}"
+                f" {event['action']:<17} {event['outcome']:<5}"
+                f" {event['purpose'] or '':<11} {event['legalBasis'] or ''}"
+            )
 
 
 def walk(runtime: Runtime, say: Callable[[str], None]) -> None:

@@ -56,6 +56,12 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class NotAcceptable(DomainError):
+    status = 406
+    code = "not_acceptable"
+    title = "Not acceptable"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

@@ -11,12 +11,14 @@ from auth.clients import ClientAuthenticator
 from auth.keys import SigningKeys
 from auth.secrets import SecretHasher
 from auth.tokens import TokenVerifier
+from notifications.schedule import parse_schedule
+from notifications.targets import Resolver, SystemResolver
 from records.db import Database
 from records.keyring import KeyringStore
 from records.policy import PolicyStore
 from records.subjects import SubjectKeys
 from wijkdeel.clock import Clock, system_clock
-from wijkdeel.settings import Settings, get_settings
+from wijkdeel.settings import ConfigurationError, Settings, get_settings
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Runtime:
     verifier: TokenVerifier
     hasher: SecretHasher
     authenticator: ClientAuthenticator
+    schedule: tuple[float, ...]
+    resolver: Resolver
     policy: PolicyStore = field(default_factory=PolicyStore)
     started_at: datetime = field(default_factory=system_clock)
     _subjects: SubjectKeys | None = None
@@ -45,6 +49,10 @@ class Runtime:
         if self._subjects is None:
             self._subjects = SubjectKeys.from_keyring(self.keyrings.get())
         return self._subjects
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.schedule)
 
     def warm(self) -> None:
         """Load (on a first start: create) the keys, so no request ever has to."""
@@ -66,6 +74,10 @@ def build_runtime(
 
     keyrings = KeyringStore(db, root, clock)
     signing_keys = SigningKeys(db, keyrings, token_ttl=settings.token_ttl, clock=clock)
+    try:
+        schedule = parse_schedule(settings.webhook_schedule)
+    except ValueError as error:
+        raise ConfigurationError(f"WIJKDEEL_WEBHOOK_SCHEDULE: {error}") from None
     hasher = SecretHasher(
         memory_kib=settings.secret_hash_memory_kib, time_cost=settings.secret_hash_time_cost
     )
@@ -77,6 +89,8 @@ def build_runtime(
         signing_keys=signing_keys,
         verifier=TokenVerifier(signing_keys, issuer=settings.issuer, audience=settings.audience),
         hasher=hasher,
+        schedule=schedule,
+        resolver=SystemResolver(),
         authenticator=ClientAuthenticator(
             hasher, issuer=settings.issuer, token_endpoint=settings.token_endpoint
         ),

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     token_ttl: int = Field(default=300, ge=30, le=3600)
     webhook_allow_private: bool = False
     webhook_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
+    webhook_timeout: float = Field(default=15.0, gt=0, le=60)
+    webhook_lease: float = Field(
+        default=60.0, gt=0, description="seconds a claimed delivery is held"
+    )
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    delivery_interval: float = Field(default=0.25, gt=0)
     rate_limit: float = Field(default=50.0, gt=0, description="requests per second per client")
     rate_burst: int = Field(default=100, ge=1)
     # argon2id cost; lowered only by the test suite, never in production (checked below).

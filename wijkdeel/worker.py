@@ -1,5 +1,5 @@
-"""Background work beside the API (or alone, as `wijkdeel worker`): sealing the audit chain,
-erasing signals past their retention, forgetting token records that have expired."""
+"""Background work beside the API (or alone, as `wijkdeel worker`): delivering webhooks,
+sealing the audit chain, erasing signals past their retention, forgetting expired token records."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 
 from audit.chain import seal_pending
+from notifications.delivery import Deliverer
 from records.models import RevokedToken, UsedAssertion
 from signals.erasure import sweep_all
 from wijkdeel.runtime import Runtime
@@ -27,6 +28,21 @@ def purge_expired_token_records(runtime: Runtime) -> int:
         return int(removed.rowcount or 0) + int(revoked.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def deliverer_for(runtime: Runtime) -> Deliverer:
+    settings = runtime.settings
+    return Deliverer(
+        runtime.db,
+        runtime.keyrings,
+        schedule=runtime.schedule,
+        allow_private=settings.webhook_allow_private,
+        resolver=runtime.resolver,
+        clock=runtime.clock,
+        timeout=settings.webhook_timeout,
+        lease=settings.webhook_lease,
+        concurrency=settings.webhook_concurrency,
+    )
+
+
 @dataclass
 class Job:
     name: str
@@ -39,7 +55,9 @@ class BackgroundWorker:
 
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
+        self.deliverer = deliverer_for(runtime)
         self.jobs = [
+            Job("deliver", settings.delivery_interval, lambda: self.deliverer.drain(deadline=10.0)),
             Job("seal", settings.seal_interval, lambda: seal_pending(runtime.db)),
             Job(
                 "purge-tokens",
@@ -63,8 +81,9 @@ class BackgroundWorker:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=30)
         self._threads.clear()
+        self.deliverer.close()
 
     def run_forever(self) -> None:
         self.start()

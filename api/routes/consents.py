@@ -16,6 +16,7 @@ from api.schemas.consents import (
     ConsentWithdraw,
 )
 from auth.caller import Caller
+from notifications import events
 from records import consents
 from records.consents import NewConsent, invalid_bsn
 from records.subjects import elfproef
@@ -125,6 +126,7 @@ def withdraw_consent(
         now=now,
     )
     audit.subject_ref = record.subject_ref
+    events.consent_withdrawn(session, record, now=now, max_attempts=runtime.max_attempts)
     return _public(
         consents.view(
             session, record, withdrawal, partner=caller.partner, keyrings=runtime.keyrings, now=now

@@ -35,7 +35,7 @@ SignalId = Annotated[str, Path(max_length=36, description="the signal's id")]
 StatusFilter = Literal["open", "acknowledged", "in_progress", "closed"]
 
 
-def _work(session: SessionDep, runtime: RuntimeDep, now: Now, audit: Audit) -> Work:
+async def _work(session: SessionDep, runtime: RuntimeDep, now: Now, audit: Audit) -> Work:
     return Work(session, runtime, now, audit)
 
 

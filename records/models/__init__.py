@@ -1,11 +1,12 @@
 """Every table, imported so that the metadata (and Alembic) sees them all."""
 
 from records.models.agreements import AgreementRecord, AgreementVersion
-from records.models.audit import AuditEvent
+from records.models.audit import AuditCheckpoint, AuditEvent
 from records.models.base import metadata
 from records.models.consents import ConsentRecord, ConsentWithdrawal, DataKey
 from records.models.epochs import Epoch
-from records.models.keys import MasterKey, SigningKey
+from records.models.keys import AuditKey, MasterKey, SigningKey
+from records.models.notifications import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.models.partners import Client, Partner
 from records.models.signals import Match, Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
@@ -13,19 +14,25 @@ from records.models.tokens import RevokedToken, UsedAssertion
 __all__ = [
     "AgreementRecord",
     "AgreementVersion",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditKey",
     "Client",
     "ConsentRecord",
     "ConsentWithdrawal",
     "DataKey",
+    "Delivery",
+    "DeliveryAttempt",
     "Epoch",
     "MasterKey",
     "Match",
+    "OutboxEvent",
     "Partner",
     "RevokedToken",
     "Signal",
     "SignalRecipient",
     "SigningKey",
+    "Subscription",
     "UsedAssertion",
     "metadata",
 ]

@@ -30,3 +30,18 @@ class SigningKey(SQLModel, table=True):
     public_jwk: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = timestamp()
     retired_at: datetime | None = timestamp(nullable=True)
+
+
+class AuditKey(SQLModel, table=True):
+    """An ES256 key that signs audit checkpoint lines; the private half is wrapped by a master
+    key. Kept apart from token signing keys, which rotate out of JWKS within minutes, because
+    a checkpoint line must stay verifiable for as long as an auditor keeps it."""
+
+    __tablename__ = "audit_keys"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    private_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_version: int = Field(index=True)
+    public_jwk: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = timestamp()
+    retired_at: datetime | None = timestamp(nullable=True)

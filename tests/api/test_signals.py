@@ -51,6 +51,7 @@ def world(client: TestClient, admin_token: str) -> Neighbourhood:
 
 class Tokens:
     def __init__(self, client: TestClient, world: Neighbourhood) -> None:
+        self.world = world
         self.kinderwerk = bearer(token(client, world.kinderwerk, purpose="signalering"))
         self.kinderwerk_afstemming = bearer(token(client, world.kinderwerk, purpose="afstemming"))
         self.wijkteam = bearer(token(client, world.wijkteam, purpose="signalering"))
@@ -393,7 +394,7 @@ def test_retention_erases_exactly_the_expired(
 def test_master_rotation_then_rewrap_keeps_signals_readable(
     client: TestClient, tokens: Tokens, runtime: Runtime, clock: FrozenClock, settings: Any
 ) -> None:
-    from records.rewrap import pending, rewrap, rotate_master
+    from wijkdeel.rotation import pending, rewrap, rotate_master
 
     first = send(client, tokens.kinderwerk)
     with runtime.db.session() as session:

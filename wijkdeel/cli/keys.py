@@ -9,8 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from audit.events import record
 from auth.keys import create_signing_key
-from records.rewrap import rewrap, rotate_master
 from wijkdeel.cli.common import open_runtime, operator_event
+from wijkdeel.rotation import rewrap, rotate_master
 
 keys_app = typer.Typer(help="Key rotation without downtime.", no_args_is_help=True)
 

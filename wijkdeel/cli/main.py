@@ -16,9 +16,9 @@ from records import partners
 from records.db import Database
 from records.models import Partner
 from wijkdeel.cli.agreements import agreements_app
+from wijkdeel.cli.audit import audit_app, verification_json
 from wijkdeel.cli.common import configure_logging, fail, open_runtime, operator_event
 from wijkdeel.cli.keys import keys_app
-from wijkdeel.clock import rfc3339
 from wijkdeel.settings import ConfigurationError, get_settings
 
 app = typer.Typer(
@@ -28,7 +28,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-audit_app = typer.Typer(help="The audit chain.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(agreements_app, name="agreements")
@@ -144,7 +143,7 @@ def demo(
         else:
             walk(runtime, typer.echo)
             seal_all(runtime.db)
-            typer.echo(f"\naudit chain: {json.dumps(_verification(chain.verify(runtime.db)))}")
+            typer.echo(f"\naudit chain: {json.dumps(verification_json(chain.verify(runtime.db)))}")
         typer.echo(
             f"demo credentials (client id and secret per partner): {credentials_path(runtime)}",
             err=seed_only,
@@ -159,33 +158,6 @@ def purge() -> None:
     with open_runtime() as runtime:
         erased = sweep_all(runtime.db, runtime.now())
     typer.echo(f"erased {erased} signal(s) past their retention")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Verify the audit chain; exit 1 when it is broken."""
-    with open_runtime() as runtime:
-        chain.seal_all(runtime.db)
-        result = chain.verify(runtime.db)
-    typer.echo(json.dumps(_verification(result)))
-    if not result.valid:
-        raise typer.Exit(1)
-
-
-def _verification(result: chain.Verification) -> dict[str, object]:
-    if not result.valid:
-        return {
-            "valid": False,
-            "firstInvalidSeq": result.first_invalid_seq,
-            "reason": result.reason,
-        }
-    head = result.head
-    return {
-        "valid": True,
-        "count": result.count,
-        "head": {"seq": head.seq, "hash": head.hash, "at": rfc3339(head.at)} if head else None,
-        "unsealed": result.unsealed,
-    }
 
 
 def main() -> None:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from audit.anchoring import reseal_audit_key
 from auth.keys import reseal_signing_key
+from notifications.subscriptions import reseal as reseal_subscription
 from records.db import Database
 from records.fields import rewrap_data_key
 from records.keyring import KeyringStore, add_master_version
-from records.models import DataKey, MasterKey, SigningKey
+from records.models import AuditKey, DataKey, MasterKey, SigningKey, Subscription
 
 Progress = Callable[[int, int], None]
 
@@ -38,7 +41,13 @@ def pending(db: Database, current_version: int) -> int:
             .select_from(SigningKey)
             .where(SigningKey.key_version < current_version)
         )
-    return int(data_keys or 0) + int(signing or 0)
+        webhooks = session.scalar(
+            select(func.count()).select_from(Subscription).where(_old_secret(current_version))
+        )
+        audit_keys = session.scalar(
+            select(func.count()).select_from(AuditKey).where(AuditKey.key_version < current_version)
+        )
+    return int(data_keys or 0) + int(signing or 0) + int(webhooks or 0) + int(audit_keys or 0)
 
 
 def _batch(db: Database, keyrings: KeyringStore, current: int, size: int) -> int:
@@ -51,12 +60,25 @@ def _batch(db: Database, keyrings: KeyringStore, current: int, size: int) -> int
         rows = list(session.scalars(query))
         for row in rows:
             rewrap_data_key(row, keyrings)
-        session.add_all(rows)
         signing = list(session.scalars(select(SigningKey).where(SigningKey.key_version < current)))
         for key in signing:
             reseal_signing_key(key, keyrings)
-        session.add_all(signing)
-        return len(rows) + len(signing)
+        webhooks = list(
+            session.scalars(select(Subscription).where(_old_secret(current)).limit(size))
+        )
+        for subscription in webhooks:
+            reseal_subscription(subscription, keyrings)
+        audit_keys = list(session.scalars(select(AuditKey).where(AuditKey.key_version < current)))
+        for audit_key in audit_keys:
+            reseal_audit_key(audit_key, keyrings)
+        session.add_all([*rows, *signing, *webhooks, *audit_keys])
+        return len(rows) + len(signing) + len(webhooks) + len(audit_keys)
+
+
+def _old_secret(current: int) -> Any:
+    return (Subscription.secret_version < current) | (  # type: ignore[operator]
+        Subscription.previous_secret_version < current  # type: ignore[operator]
+    )
 
 
 def rewrap(

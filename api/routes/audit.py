@@ -1,0 +1,235 @@
+"""The audit log for auditors (scope audit:read): events and exports, verification, and the
+subject report. Every one of these reads is itself an audit event."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
+from starlette.responses import StreamingResponse
+
+from api.context import audited
+from api.deps import Audit, AuditorCaller, Cursor, Limit, Now, RuntimeDep, SessionDep
+from api.negotiation import negotiate
+from api.schemas.audit import (
+    CSV_EXAMPLE,
+    NDJSON_EXAMPLE,
+    SUBJECT_REF_PATTERN,
+    AuditEventPage,
+    HeadPublic,
+    SubjectReportPage,
+    SubjectReportRequest,
+    VerificationPublic,
+)
+from api.schemas.common import SLUG_PATTERN
+from audit import checkpoints, export, queries
+from audit.chain import Verification
+from audit.events import AuditDraft
+from audit.queries import EventFilter
+from records.consents import invalid_bsn
+from records.subjects import elfproef
+from wijkdeel.clock import rfc3339
+from wijkdeel.runtime import Runtime
+
+router = APIRouter(tags=["audit"])
+
+JSON = "application/json"
+FORMATS = (JSON, export.CSV, export.NDJSON)
+EXTENSIONS = {export.CSV: "csv", export.NDJSON: "ndjson"}
+
+
+def _formats(what: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": f"{what}: JSON by default; `Accept: text/csv` or "
+            "`Accept: application/x-ndjson` streams every matching event (not one page) in the "
+            "same fields",
+            "content": {
+                export.CSV: {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                export.NDJSON: {"schema": {"type": "string"}, "example": NDJSON_EXAMPLE},
+            },
+        },
+        406: {"description": "the Accept header names none of the formats this answer has"},
+    }
+
+
+PartnerFilter = Annotated[
+    str | None, Query(pattern=SLUG_PATTERN, description="the partner that called")
+]
+ClientFilter = Annotated[
+    str | None,
+    Query(alias="clientId", pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="the client"),
+]
+ActionFilter = Annotated[
+    str | None,
+    Query(pattern=r"^[a-z_]{1,32}(\.[a-z_]{1,32}){0,3}$", description="e.g. signal.read"),
+]
+OutcomeFilter = Annotated[
+    Literal["allow", "deny", "error"] | None, Query(description="allowed, denied or failed")
+]
+SubjectFilter = Annotated[
+    str | None,
+    Query(alias="subjectRef", pattern=SUBJECT_REF_PATTERN, description="the child's pseudonym"),
+]
+Since = Annotated[
+    AwareDatetime | None, Query(description="at or after this moment (RFC 3339 with offset)")
+]
+Until = Annotated[AwareDatetime | None, Query(description="before this moment (RFC 3339)")]
+
+
+def _export(
+    runtime: Runtime,
+    session: SessionDep,
+    where: EventFilter,
+    cursor: str | None,
+    media: str,
+    name: str,
+) -> StreamingResponse:
+    """Everything that matches, up to the newest event sealed now, read after this request's
+    transaction has committed, a chunk at a time."""
+    after = queries.after_cursor(cursor)
+    upto = queries.last_seq(session)
+    body = export.stream(media, queries.chunks(runtime.db, where, after=after, upto=upto))
+    return StreamingResponse(
+        body,
+        media_type=export.MEDIA_TYPES[media],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{EXTENSIONS[media]}"'},
+    )
+
+
+def _note(audit: AuditDraft, media: str, where: EventFilter) -> None:
+    audit.subject_ref = where.subject_ref
+    audit.reason = " ".join(filter(None, [EXTENSIONS.get(media, "json"), where.describe()]))[:255]
+
+
+@router.get(
+    "/audit/events",
+    response_model=AuditEventPage,
+    summary="Search the audit log",
+    description="Sealed events in chain order (`seq`), filtered; pages follow `nextCursor` and "
+    "never skip or repeat an event while new ones are appended. `since` is inclusive, `until` "
+    "exclusive. With `Accept: text/csv` (RFC 4180, a header row) or `application/x-ndjson` "
+    "every matching event after `cursor` up to the newest one is streamed; `limit` applies to "
+    "JSON pages only. Each event can be re-hashed from what is shown: `hash` is SHA-256 over "
+    "the canonical JSON of the other fields. Events hold no personal data beyond `subjectRef`.",
+    responses=_formats("a page of events"),
+    openapi_extra=audited("audit.read", "audit"),
+)
+def list_events(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: AuditorCaller,
+    audit: Audit,
+    partner: PartnerFilter = None,
+    client_id: ClientFilter = None,
+    action: ActionFilter = None,
+    outcome: OutcomeFilter = None,
+    subject_ref: SubjectFilter = None,
+    since: Since = None,
+    until: Until = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Any:
+    media = negotiate(request.headers.get("accept"), FORMATS)
+    where = EventFilter(
+        partner=partner,
+        client_id=client_id,
+        action=action,
+        outcome=outcome,
+        subject_ref=subject_ref,
+        since=since,
+        until=until,
+    )
+    _note(audit, media, where)
+    queries.seal_recent(session, lock=not runtime.db.is_sqlite)
+    if media != JSON:
+        return _export(runtime, session, where, cursor, media, "audit-events")
+    found = queries.page(session, where, cursor=cursor, limit=limit)
+    return AuditEventPage.model_validate({"items": found.items, "nextCursor": found.next_cursor})
+
+
+@router.get(
+    "/audit/verify",
+    response_model=VerificationPublic,
+    response_model_exclude_unset=True,
+    summary="Verify the hash chain",
+    description="Walks the chain of sealed events and recomputes every hash and link. By "
+    "default it starts at the newest checkpoint (the head an earlier verification found "
+    "intact, whose event is re-hashed first) and walks only what was sealed since; every "
+    "recorded checkpoint is also compared with the event it names, so a log cut short or "
+    "re-chained fails. An event changed, removed or reordered *before* the newest checkpoint "
+    "is found only with `full=true`, which walks from the first event. A valid head is "
+    "recorded as a new checkpoint. Events committed in the last second may still be "
+    "`unsealed`; they are not part of the answer yet.",
+    openapi_extra=audited("audit.verify", "audit"),
+)
+def verify_chain(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: AuditorCaller,
+    now: Now,
+    audit: Audit,
+    full: Annotated[bool, Query(description="walk from the first event")] = False,
+) -> Any:
+    result = checkpoints.verify(runtime.db, session, full=full, now=now)
+    audit.reason = _outcome(result, full)
+    if not result.valid:
+        return VerificationPublic.model_validate(
+            {"valid": False, "firstInvalidSeq": result.first_invalid_seq, "reason": result.reason}
+        )
+    head = result.head
+    return VerificationPublic(
+        valid=True,
+        count=result.count,
+        head=HeadPublic(seq=head.seq, hash=head.hash, at=rfc3339(head.at)) if head else None,
+        unsealed=result.unsealed,
+        checked_from=result.checked_from,
+    )
+
+
+def _outcome(result: Verification, full: bool) -> str:
+    mode = "full" if full else f"from:{result.checked_from}"
+    if result.valid:
+        return f"{mode} valid count:{result.count}"
+    return f"{mode} invalid seq:{result.first_invalid_seq} {result.reason}"
+
+
+@router.post(
+    "/audit/subject-report",
+    response_model=SubjectReportPage,
+    summary="Every event about one child (GDPR art. 15)",
+    description="Who (partner, client, role) did what (action, resource, outcome), when, for "
+    "which purpose, on which legal basis and agreement version - every sealed event about the "
+    "child, allowed or denied, including each share to a recipient, each time the child's "
+    "signal appeared in a list, and earlier reports like this one; in chain order. The BSN is "
+    "only used to derive the child's pseudonym (`subjectRef`); it is not stored or logged. "
+    "`Accept: text/csv` or `application/x-ndjson` streams the whole report; JSON comes in pages "
+    "of `limit` (default 1000).",
+    responses=_formats("the child's events"),
+    openapi_extra=audited("audit.subject_report", "audit"),
+)
+def subject_report(
+    body: SubjectReportRequest,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: AuditorCaller,
+    audit: Audit,
+    cursor: Cursor = None,
+    limit: Limit = 1000,
+) -> Any:
+    media = negotiate(request.headers.get("accept"), FORMATS)
+    if not elfproef(body.bsn):
+        raise invalid_bsn("bsn")
+    subject_ref = runtime.subjects.identify(body.bsn)[1]
+    where = EventFilter(subject_ref=subject_ref)
+    _note(audit, media, where)
+    queries.seal_recent(session, lock=not runtime.db.is_sqlite)
+    if media != JSON:
+        return _export(runtime, session, where, cursor, media, "subject-report")
+    found = queries.page(session, where, cursor=cursor, limit=limit)
+    return SubjectReportPage.model_validate(
+        {"subjectRef": subject_ref, "items": found.items, "nextCursor": found.next_cursor}
+    )

@@ -1,0 +1,194 @@
+"""Reading the sealed log for auditors: filters, pages by seq, and chunks for exports.
+
+Only sealed events are read, in chain order, and pages are keyed by `seq`: a sealed event never
+changes its `seq` and new ones only ever get higher ones, so paging while events are appended
+skips nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from audit import chain
+from audit.chain import CHAIN_COLUMNS, PUBLIC_NAMES, events
+from records.db import Database
+from records.pages import Page, decode_cursor, encode_cursor
+from wijkdeel.clock import rfc3339
+from wijkdeel.errors import BadRequest
+
+# The public fields in the order of API.md (and of the CSV columns).
+FIELDS = (*PUBLIC_NAMES, "hash")
+_COLUMNS = [events.c[name] for name in CHAIN_COLUMNS] + [events.c.hash]
+_AT = FIELDS.index("at")
+EXPORT_CHUNK = 2000
+# How much an auditor's read seals itself before reading (the worker normally has done it).
+SEAL_BATCHES = 5
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    partner: str | None = None
+    client_id: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    subject_ref: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where = [events.c.seq.is_not(None)]
+        for column, value in (
+            (events.c.partner, self.partner),
+            (events.c.client_id, self.client_id),
+            (events.c.action, self.action),
+            (events.c.outcome, self.outcome),
+            (events.c.subject_ref, self.subject_ref),
+        ):
+            if value is not None:
+                where.append(column == value)
+        if self.since is not None:
+            where.append(events.c.at >= self.since)
+        if self.until is not None:
+            where.append(events.c.at < self.until)
+        return where
+
+    def describe(self) -> str:
+        """The filters as an audit reason: identifiers and times only (the subject goes in the
+        event's own subjectRef)."""
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("partner", self.partner),
+                ("clientId", self.client_id),
+                ("action", self.action),
+                ("outcome", self.outcome),
+                ("since", rfc3339(self.since) if self.since else None),
+                ("until", rfc3339(self.until) if self.until else None),
+            )
+            if value is not None
+        ]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Seq bounds that a time window implies exactly: every event with `at` >= since has a
+    seq >= `low`, every one with `at` < until a seq <= `high` (None: not worth computing)."""
+
+    low: int | None = None
+    high: int | None = None
+
+
+def bounds(connection: Session | Connection, where: EventFilter) -> Bounds:
+    """Events lie in the chain roughly in time order, which a planner reading by seq cannot
+    know: it would walk the whole log up to a recent window. So the seq where the window
+    begins (or ends) is looked up first - by an index on (at, seq), and only when the part of
+    the log it has to look through is the smaller half."""
+    if where.since is None and where.until is None:
+        return Bounds()
+    first = connection.execute(select(func.min(events.c.at))).scalar()
+    last = connection.execute(select(func.max(events.c.at))).scalar()
+    if first is None or last is None:
+        return Bounds()
+    middle = first + (last - first) / 2
+    # `seq + 0`: a bare min(seq) would be planned as a walk along the seq index until the
+    # first row in the window - the very walk this avoids.
+    seq = events.c.seq + literal_column("0")
+    low = high = None
+    if where.since is not None and where.since > middle:
+        low = connection.execute(select(func.min(seq)).where(events.c.at >= where.since)).scalar()
+        if low is None:
+            return Bounds(1, 0)  # nothing that late: an empty window
+    if where.until is not None and where.until <= middle:
+        high = connection.execute(select(func.max(seq)).where(events.c.at < where.until)).scalar()
+        if high is None:
+            return Bounds(1, 0)
+    return Bounds(low, high)
+
+
+def statement(
+    where: EventFilter, *, after: int = 0, upto: int | None = None, within: Bounds = Bounds()
+) -> Select[Any]:
+    # One lower and one upper bound: SQLite ranges an index scan by one of each only.
+    floor = max(after, within.low - 1) if within.low is not None else after
+    query = select(*_COLUMNS).where(*where.conditions(), events.c.seq > floor)
+    ceilings = [bound for bound in (upto, within.high) if bound is not None]
+    if ceilings:
+        query = query.where(events.c.seq <= min(ceilings))
+    return query.order_by(events.c.seq)
+
+
+def public(row: Sequence[Any]) -> dict[str, Any]:
+    """One event as the API shows it; `at` in exactly the form it was hashed in."""
+    item = dict(zip(FIELDS, row, strict=True))
+    item["at"] = rfc3339(row[_AT])
+    return item
+
+
+def after_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    value = decode_cursor(cursor)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BadRequest(
+            "the cursor is not one this service gave out",
+            code="invalid_cursor",
+            invalid_params=[{"name": "cursor", "in": "query", "code": "invalid_cursor"}],
+        )
+    return value
+
+
+def page(
+    session: Session, where: EventFilter, *, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    query = statement(where, after=after_cursor(cursor), within=bounds(session, where))
+    rows = session.execute(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].seq) if more and rows else None
+    return Page([public(row) for row in rows], next_cursor)
+
+
+def last_seq(session: Session) -> int:
+    return int(session.execute(select(func.max(events.c.seq))).scalar() or 0)
+
+
+def seal_recent(session: Session, *, lock: bool) -> int:
+    """Seal what has been committed so far, in the request's transaction, so that a read shows
+    every event up to this request even if no worker runs; a large backlog is left to the
+    worker."""
+    connection = session.connection()
+    sealed = 0
+    for _ in range(SEAL_BATCHES):
+        batch = chain.seal_on(connection, lock=lock)
+        sealed += batch
+        if batch < chain.SEAL_BATCH:
+            break
+    return sealed
+
+
+def chunks(
+    db: Database, where: EventFilter, *, after: int, upto: int, size: int | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """Every matching event after `after` up to `upto`, a chunk at a time, each chunk read in
+    its own short transaction from the read pool: constant memory, and never SQLite's writer."""
+    size = size or EXPORT_CHUNK
+    within: Bounds | None = None
+    while after < upto:
+        with db.read_engine.connect() as conn:
+            within = within or bounds(conn, where)
+            query = statement(where, after=after, upto=upto, within=within)
+            rows = conn.execute(query.limit(size)).all()
+        if not rows:
+            return
+        yield [public(row) for row in rows]
+        if len(rows) < size:
+            return
+        after = rows[-1].seq

@@ -1,0 +1,94 @@
+"""The four events, each built here so that nothing personal can slip into a payload."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from notifications.outbox import emit
+from records.models import ConsentRecord, Signal
+
+
+def signal_created(
+    session: Session, signal: Signal, recipient: str, *, now: datetime, max_attempts: int
+) -> None:
+    emit(
+        session,
+        type="signal.created",
+        partner=recipient,
+        now=now,
+        max_attempts=max_attempts,
+        data={
+            "signalId": signal.id,
+            "category": signal.category,
+            "urgency": signal.urgency,
+            "sender": signal.sender,
+            "purpose": signal.purpose,
+        },
+    )
+
+
+def signal_updated(
+    session: Session,
+    signal: Signal,
+    recipient: str,
+    status: str,
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    emit(
+        session,
+        type="signal.updated",
+        partner=signal.sender,
+        now=now,
+        max_attempts=max_attempts,
+        data={
+            "signalId": signal.id,
+            "recipient": recipient,
+            "status": status,
+            "category": signal.category,
+            "urgency": signal.urgency,
+            "purpose": signal.purpose,
+        },
+    )
+
+
+def match_created(
+    session: Session,
+    partner: str,
+    match_id: str,
+    signal_ids: Sequence[str],
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    emit(
+        session,
+        type="match.created",
+        partner=partner,
+        now=now,
+        max_attempts=max_attempts,
+        data={"matchId": match_id, "signalIds": list(signal_ids)},
+    )
+
+
+def consent_withdrawn(
+    session: Session, consent: ConsentRecord, *, now: datetime, max_attempts: int
+) -> None:
+    for recipient in consent.recipients:
+        emit(
+            session,
+            type="consent.withdrawn",
+            partner=recipient,
+            now=now,
+            max_attempts=max_attempts,
+            data={
+                "consentId": consent.id,
+                "recordedBy": consent.recorded_by,
+                "purposes": consent.purposes,
+                "categories": consent.categories,
+            },
+        )

@@ -1,0 +1,94 @@
+"""A real webhook receiver on 127.0.0.1 for tests: records every delivery, answers as told."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Receiver:
+    port: int
+    answers: list[int] = field(default_factory=list)  # status codes to answer in turn, then 204
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    overlaps: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def ids(self) -> list[str]:
+        return [r.headers["webhook-id"] for r in self.received]
+
+    def accepted_ids(self) -> set[str]:
+        return {
+            r.headers["webhook-id"] for r in self.received if r.headers.get("x-answered") == "2xx"
+        }
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def receiving(receiver: Receiver) -> Iterator[Receiver]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            body = self.rfile.read(length)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            message = headers.get("webhook-id", "")
+            with receiver.lock:
+                receiver.in_flight[message] += 1
+                if receiver.in_flight[message] > 1:
+                    receiver.overlaps.append(message)
+                status = receiver.answers.pop(0) if receiver.answers else 204
+            if receiver.delay:
+                time.sleep(receiver.delay)
+            headers["x-answered"] = "2xx" if 200 <= status < 300 else str(status)
+            with receiver.lock:
+                receiver.received.append(Received(headers, body, time.monotonic()))
+                receiver.in_flight[message] -= 1
+            self.send_response(status)
+            for name, value in receiver.headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", receiver.port), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

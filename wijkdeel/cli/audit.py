@@ -1,0 +1,183 @@
+"""`wijkdeel audit`: verify the chain, anchor its head outside the system, and the anchor key.
+
+Exit codes: 0 the chain holds, 1 it is broken (or no longer holds an anchored head), 2 the
+command could not check (bad arguments, a checkpoint line that is not ours, no database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session
+
+from audit import anchoring, chain, checkpoints
+from audit.anchoring import CheckpointRefused, SignedHead
+from audit.events import record
+from wijkdeel.cli.common import fail, open_runtime, operator_event
+from wijkdeel.clock import rfc3339
+from wijkdeel.runtime import Runtime
+
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+
+audit_app = typer.Typer(
+    help="The audit chain: verify it, anchor its head, the anchor key.", no_args_is_help=True
+)
+
+
+def verification_json(result: chain.Verification) -> dict[str, Any]:
+    if not result.valid:
+        return {
+            "valid": False,
+            "firstInvalidSeq": result.first_invalid_seq,
+            "reason": result.reason,
+        }
+    head = result.head
+    return {
+        "valid": True,
+        "count": result.count,
+        "head": {"seq": head.seq, "hash": head.hash, "at": rfc3339(head.at)} if head else None,
+        "unsealed": result.unsealed,
+        "checkedFrom": result.checked_from,
+    }
+
+
+@audit_app.command("verify")
+def verify(
+    full: Annotated[
+        bool, typer.Option("--full", help="walk from the first event, not the newest checkpoint")
+    ] = False,
+    since_checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--since-checkpoint",
+            metavar="LINE",
+            help="a line from `wijkdeel audit checkpoint`: prove the log was not rewritten "
+            "since (walks the whole chain)",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            metavar="FILE",
+            help="check the line with this JWK or JWK set (your own copy of "
+            "`wijkdeel audit public-key`) instead of the keys in the database",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="processes that share a long walk (default: CPUs, at most 4)"
+        ),
+    ] = DEFAULT_WORKERS,
+) -> None:
+    """Verify the audit chain (incrementally unless --full); exit 1 when it is broken."""
+    if public_key is not None and since_checkpoint is None:
+        raise fail("--public-key only applies with --since-checkpoint")
+    with open_runtime() as runtime:
+        signed = _read_line(runtime, since_checkpoint, public_key) if since_checkpoint else None
+        chain.seal_all(runtime.db)
+        with runtime.db.session() as session:
+            result = checkpoints.verify(
+                runtime.db,
+                session,
+                full=full,
+                anchor=signed.head if signed else None,
+                now=runtime.now(),
+                workers=workers,
+            )
+    answer = verification_json(result)
+    if signed is not None and result.valid:
+        answer["checkpoint"] = {
+            "seq": signed.head.seq,
+            "hash": signed.head.hash,
+            "at": rfc3339(signed.head.at),
+            "kid": signed.kid,
+        }
+    typer.echo(json.dumps(answer))
+    if not result.valid:
+        raise typer.Exit(1)
+
+
+def _read_line(runtime: Runtime, line: str, public_key: Path | None) -> SignedHead:
+    try:
+        if public_key is not None:
+            try:
+                document = json.loads(public_key.read_text())
+            except (OSError, ValueError):
+                raise fail(f"cannot read a JWK or JWK set from {public_key}") from None
+            keys = anchoring.verifiers_from_jwks(document)
+        else:
+            _load_keyring(runtime)
+            with runtime.db.read_session() as session:
+                keys = anchoring.verifiers(session, runtime.keyrings)
+        return anchoring.read_line(line, keys)
+    except CheckpointRefused as refused:
+        raise fail(f"the checkpoint line is refused ({refused.reason})") from None
+
+
+@audit_app.command("checkpoint")
+def checkpoint() -> None:
+    """Verify, then print the chain's head (seq, hash, time) as one signed line to keep
+    outside the system; `verify --since-checkpoint LINE` proves later that it still holds."""
+    with open_runtime() as runtime:
+        _load_keyring(runtime)
+        chain.seal_all(runtime.db)
+        with runtime.db.session() as session:
+            now = runtime.now()
+            result = checkpoints.verify(runtime.db, session, now=now)
+            if not result.valid:
+                typer.echo(json.dumps(verification_json(result)), err=True)
+                raise fail("the audit chain is broken; nothing was signed", code=1)
+            head = result.head
+            if head is None:
+                raise fail("the audit chain is empty; there is no head to anchor yet")
+            _ensure_key(runtime, session)
+            line = anchoring.sign_head(
+                session, runtime.keyrings, head, issuer=runtime.settings.issuer, now=now
+            )
+            record(
+                session,
+                operator_event(runtime, "audit.checkpoint", "audit", str(head.seq)),
+                "allow",
+            )
+    typer.echo(line)
+    typer.echo(f"anchored seq {head.seq}, hash {head.hash}, at {rfc3339(head.at)}", err=True)
+
+
+@audit_app.command("public-key")
+def public_key() -> None:
+    """Print the JWK set that verifies checkpoint lines (keep a copy with your lines)."""
+    with open_runtime() as runtime:
+        _load_keyring(runtime)
+        with runtime.db.session() as session:
+            _ensure_key(runtime, session)
+            keys = anchoring.public_keys(session, runtime.keyrings)
+    typer.echo(json.dumps(keys))
+
+
+@audit_app.command("rotate-key")
+def rotate_key() -> None:
+    """A new key for checkpoint lines; lines signed with older keys keep verifying."""
+    with open_runtime() as runtime:
+        _load_keyring(runtime)
+        with runtime.db.session() as session:
+            kid = anchoring.create_key(session, runtime.keyrings.get(), runtime.now())
+            record(session, operator_event(runtime, "audit.rotate_key", "audit_key", kid), "allow")
+    typer.echo(kid)
+
+
+def _load_keyring(runtime: Runtime) -> None:
+    """Load (on a fresh database: create) the master keys before a write transaction holds
+    SQLite's single writer connection, which creating them would need too."""
+    runtime.keyrings.get()
+
+
+def _ensure_key(runtime: Runtime, session: Session) -> None:
+    kid, created = anchoring.ensure_key(session, runtime.keyrings, runtime.now())
+    if created:
+        record(session, operator_event(runtime, "audit.create_key", "audit_key", kid), "allow")
