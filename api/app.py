@@ -29,6 +29,8 @@ from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker
 
+API_PREFIX = "/v1"
+
 TAGS = [
     {"name": "oauth", "description": "tokens for partner systems, administrators and auditors"},
     {"name": "partners", "description": "the partner registry and client credentials (admin)"},
@@ -38,41 +40,6 @@ TAGS = [
     {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
     {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
 ]
-
-
-def create_v1(runtime: Runtime) -> FastAPI:
-    v1 = FastAPI(
-        title="wijkdeel",
-        version=__version__,
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        redirect_slashes=False,
-        openapi_tags=TAGS,
-    )
-    v1.state.runtime = runtime
-    for router in (
-        oauth.router,
-        me.router,
-        partners.router,
-        agreements.router,
-        decisions.router,
-        consents.router,
-        signals.router,
-        notifications.router,
-        audit.router,
-    ):
-        v1.include_router(router)
-    problems.install(v1)
-    document: dict[str, Any] = {}
-
-    @v1.get("/openapi.json", include_in_schema=False)
-    async def openapi_document() -> Response:
-        if not document:
-            document.update(build_openapi(v1, server_url=f"{runtime.settings.issuer}/v1"))
-        return JSONResponse(document, headers={"Access-Control-Allow-Origin": "*"})
-
-    return v1
 
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> FastAPI:
@@ -90,6 +57,8 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
             if worker:
                 worker.stop()
 
+    # One application, the API under /v1 by router prefix: a mounted sub-application would
+    # put a second middleware stack on every request.
     app = FastAPI(
         title="wijkdeel",
         version=__version__,
@@ -97,16 +66,40 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,
+        openapi_tags=TAGS,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    v1 = create_v1(runtime)
-    limiter = RateLimiter(rate=runtime.settings.rate_limit, burst=runtime.settings.rate_burst)
-    app.state.rate_limiter = v1.state.rate_limiter = limiter
+    app.state.rate_limiter = RateLimiter(
+        rate=runtime.settings.rate_limit, burst=runtime.settings.rate_burst
+    )
     app.include_router(public.router)
-    app.mount("/v1", v1)
+    # The signal routes first: route matching walks the list, and they carry the load.
+    for router in (
+        signals.router,
+        oauth.router,
+        me.router,
+        partners.router,
+        agreements.router,
+        decisions.router,
+        consents.router,
+        notifications.router,
+        audit.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
     problems.install(app)
     app.add_middleware(RequestEnvelope, api_version=__version__)
+    document: dict[str, Any] = {}
+
+    @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False)
+    async def openapi_document() -> Response:
+        if not document:
+            document.update(
+                build_openapi(
+                    app, prefix=API_PREFIX, server_url=runtime.settings.issuer + API_PREFIX
+                )
+            )
+        return JSONResponse(document, headers={"Access-Control-Allow-Origin": "*"})
 
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> Response:
@@ -114,7 +107,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
             {
                 "name": "wijkdeel",
                 "version": __version__,
-                "openapi": "/v1/openapi.json",
+                "openapi": f"{API_PREFIX}/openapi.json",
                 "docs": "/docs",
             }
         )

@@ -26,7 +26,9 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 def observe_request(scope: Scope, status: int, seconds: float) -> None:
     route = scope.get("route")
     template = getattr(route, "path", None)
-    name = scope.get("root_path", "") + template if template else "unmatched"
+    # Routes under /v1 are included with that prefix; the route object holds its own path only.
+    prefix = "/v1" if template and scope["path"].startswith("/v1/") else ""
+    name = prefix + template if template else "unmatched"
     REQUESTS.labels(scope["method"], name, str(status)).inc()
     LATENCY.labels(name).observe(seconds)
 

@@ -52,7 +52,9 @@ DEFAULT_ERRORS = {
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
-def build_openapi(app: FastAPI, *, server_url: str) -> dict[str, Any]:
+def build_openapi(app: FastAPI, *, prefix: str, server_url: str) -> dict[str, Any]:
+    """The document of the routes under `prefix`, with paths relative to the server URL (which
+    carries the major version, as the design rules ask)."""
     document = get_openapi(
         title="wijkdeel",
         version=__version__,
@@ -65,6 +67,11 @@ def build_openapi(app: FastAPI, *, server_url: str) -> dict[str, Any]:
         contact=CONTACT,
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
     )
+    document["paths"] = {
+        path.removeprefix(prefix): operations
+        for path, operations in document.get("paths", {}).items()
+        if path.startswith(prefix + "/")
+    }
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)

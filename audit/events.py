@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from records.models import AuditEvent
+
+EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 
 Outcome = Literal["allow", "deny", "error"]
 
@@ -33,7 +36,7 @@ class AuditDraft:
     agreement_id: str | None = None
     agreement_version: int | None = None
     reason: str | None = None
-    extra: list[AuditEvent] = field(default_factory=list)
+    extra: list[AuditDraft] = field(default_factory=list)
 
     def who(self, *, client_id: str, partner: str, role: str, purpose: str | None) -> None:
         self.client_id, self.partner, self.role = client_id, partner, role
@@ -48,34 +51,46 @@ class AuditDraft:
             version,
         )
 
+    def also(self, **changes: Any) -> None:
+        """Another event this request leaves (one per recipient, per listed signal): same
+        caller, moment and request id, its own resource and subject."""
+        self.extra.append(replace(self, extra=[], **changes))
+
+    def to_row(self, outcome: Outcome, reason: str | None = None) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "at": self.at,
+            "client_id": self.client_id,
+            "partner": self.partner,
+            "role": self.role,
+            "action": self.action,
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "subject_ref": self.subject_ref,
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "agreement_id": self.agreement_id,
+            "agreement_version": self.agreement_version,
+            "outcome": outcome,
+            "reason": reason or self.reason or None,
+            "request_id": self.request_id,
+            "ip": self.ip,
+        }
+
+    def rows(self, outcome: Outcome, reason: str | None = None) -> list[dict[str, Any]]:
+        """The request's event; an allowed request also the events it made along the way, a
+        refused one not (what it made was rolled back)."""
+        main = self.to_row(outcome, reason)
+        if outcome != "allow":
+            return [main]
+        return [main, *(extra.to_row("allow") for extra in self.extra)]
+
     def to_event(self, outcome: Outcome, reason: str | None = None) -> AuditEvent:
-        return AuditEvent(
-            id=str(uuid.uuid4()),
-            at=self.at,
-            client_id=self.client_id,
-            partner=self.partner,
-            role=self.role,
-            action=self.action,
-            resource_type=self.resource_type,
-            resource_id=self.resource_id,
-            subject_ref=self.subject_ref,
-            purpose=self.purpose,
-            legal_basis=self.legal_basis,
-            agreement_id=self.agreement_id,
-            agreement_version=self.agreement_version,
-            outcome=outcome,
-            reason=(reason or self.reason or None),
-            request_id=self.request_id,
-            ip=self.ip,
-        )
+        return AuditEvent(**self.to_row(outcome, reason))
 
 
 def record(
     session: Session, draft: AuditDraft, outcome: Outcome, reason: str | None = None
 ) -> None:
-    """Add the request's event to the caller's transaction; an allowed request also adds the
-    events it made along the way (one per recipient, per listed signal), a refused one not."""
-    session.add(draft.to_event(outcome, reason))
-    if outcome == "allow":
-        session.add_all(draft.extra)
-    session.flush()
+    """Add the request's events to the caller's transaction."""
+    session.execute(insert(EVENTS), draft.rows(outcome, reason))

@@ -16,6 +16,7 @@ class Caller:
     purpose: str | None
     expires_at: datetime
     jti: str
+    policy_epoch: int | None = None  # read with the caller, so the policy cache needs no query
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes

@@ -145,13 +145,13 @@ class SigningKeys:
 
     def _load(self) -> KeySet:
         now = self._clock()
-        with self._db.read_session() as session:
+        with self._db.side_session() as session:
             rows = self._published_rows(session, now)
         if not any(row.retired_at is None for row in rows):
             # Only on first start: the runtime warms this before any request is served.
             with self._db.session() as session:
                 create_signing_key(session, self._keyrings.get(), now)
-            with self._db.read_session() as session:
+            with self._db.side_session() as session:
                 rows = self._published_rows(session, now)
         signer_row = max(
             (row for row in rows if row.retired_at is None), key=lambda row: row.created_at

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from auth import jwt
@@ -18,6 +17,7 @@ from auth.caller import Caller
 from auth.clients import OAuthError
 from auth.keys import SigningKeys
 from auth.scopes import ScopeError, grant
+from records.hotpath import Raw, caller_row
 from records.models import Client, Partner, RevokedToken
 from wijkdeel.errors import Forbidden, Unauthorized
 
@@ -145,21 +145,14 @@ class TokenVerifier:
 
 def resolve_caller(session: Session, claims: dict[str, Any]) -> Caller:
     """The caller behind verified claims, if its token, client and partner are all still good."""
-    row = session.execute(
-        select(
-            Client.status,
-            Client.partner_id,
-            Client.role,
-            Partner.status.label("partner_status"),  # type: ignore[attr-defined]
-            Partner.kind,
-            select(RevokedToken.jti)
-            .where(RevokedToken.jti == claims["jti"])
-            .scalar_subquery()
-            .label("revoked"),
-        )
-        .join(Partner, Partner.id == Client.partner_id)  # type: ignore[arg-type]
-        .where(Client.id == claims["client_id"])
-    ).first()
+    return caller_from(Raw.of(session), claims)
+
+
+def caller_from(raw: Raw, claims: dict[str, Any]) -> Caller:
+    """The same on a DBAPI connection. One statement: the client, its partner, whether this
+    token was revoked, and the policy epoch, which tells the policy cache whether it is still
+    current without another read."""
+    row = caller_row(raw, claims["client_id"], claims["jti"])
     if row is None or row.status != "active":
         raise Unauthorized("the token's client has been revoked", code="invalid_token")
     if row.revoked is not None:
@@ -181,6 +174,7 @@ def resolve_caller(session: Session, claims: dict[str, Any]) -> Caller:
         purpose=claims.get("purpose"),
         expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
         jti=claims["jti"],
+        policy_epoch=int(row.policy_epoch or 0),
     )
 
 

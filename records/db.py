@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 
@@ -29,11 +30,13 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, echo=echo, writer=True)
             self.read_engine = _sqlite_engine(url, echo=echo, writer=False)
+            self.side_engine = _sqlite_engine(url, echo=echo, writer=False, pooled=False)
         else:
             self.engine = create_engine(
                 url, echo=echo, pool_size=10, max_overflow=10, pool_timeout=30, pool_recycle=1800
             )
             self.read_engine = self.engine
+            self.side_engine = create_engine(url, echo=echo, poolclass=NullPool)
 
     @property
     def is_sqlite(self) -> bool:
@@ -54,23 +57,31 @@ class Database:
         """A session for reads only; never waits for a writer."""
         return Session(self.read_engine, expire_on_commit=False)
 
+    def side_session(self) -> Session:
+        """A read session on a connection of its own, outside every pool: for caches that
+        refresh in the middle of a request, which may already hold a pooled connection (taking
+        a second one from the same pool could wait forever once every request holds one)."""
+        return Session(self.side_engine, expire_on_commit=False)
+
     def dispose(self) -> None:
-        self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        for engine in {self.engine, self.read_engine, self.side_engine}:
+            engine.dispose()
 
 
-def _sqlite_engine(url: str, *, echo: bool, writer: bool) -> Engine:
+def _sqlite_engine(url: str, *, echo: bool, writer: bool, pooled: bool = True) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    pool: dict[str, Any] = (
+        {"pool_size": 1 if writer else 8, "max_overflow": 0, "pool_timeout": 30}
+        if pooled
+        else {"poolclass": NullPool}
+    )
     engine = create_engine(
         url,
         echo=echo,
-        pool_size=1 if writer else 4,
-        max_overflow=0,
-        pool_timeout=30,
         connect_args={"check_same_thread": False, "isolation_level": None},
+        **pool,
     )
 
     @event.listens_for(engine, "connect")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from records.models import Epoch
@@ -18,5 +18,9 @@ def bump(session: Session, name: str = POLICY) -> None:
         session.flush()
 
 
+EPOCHS = Epoch.__table__  # type: ignore[attr-defined]
+_READ = select(EPOCHS.c.value).where(EPOCHS.c.name == bindparam("name"))
+
+
 def read(session: Session, name: str = POLICY) -> int:
-    return int(session.execute(select(Epoch.value).where(Epoch.name == name)).scalar() or 0)
+    return int(session.connection().execute(_READ, {"name": name}).scalar() or 0)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
 from records.keyring import Keyring, KeyringStore, open_with, seal_with
@@ -29,15 +30,20 @@ class DataKeyHandle:
     id: str
     key: bytes
     version: int = DATA_KEY_VERSION
+    # The cipher object once per record, not once per field (it expands the key each time).
+    cipher: AESGCM = field(init=False, repr=False, compare=False)
 
-    def _aad(self, record_id: str, field: str) -> bytes:
-        return f"{record_id}\x1f{field}\x1fk{self.version}".encode()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cipher", AESGCM(self.key))
 
-    def seal(self, record_id: str, field: str, plaintext: bytes) -> bytes:
-        return seal_with(self.key, plaintext, self._aad(record_id, field))
+    def _aad(self, record_id: str, name: str) -> bytes:
+        return f"{record_id}\x1f{name}\x1fk{self.version}".encode()
 
-    def open(self, record_id: str, field: str, blob: bytes) -> bytes:
-        return open_with(self.key, blob, self._aad(record_id, field))
+    def seal(self, record_id: str, name: str, plaintext: bytes) -> bytes:
+        return seal_with(self.cipher, plaintext, self._aad(record_id, name))
+
+    def open(self, record_id: str, name: str, blob: bytes) -> bytes:
+        return open_with(self.cipher, blob, self._aad(record_id, name))
 
 
 def new_data_key(session: Session, keyring: Keyring, now: datetime) -> DataKeyHandle:

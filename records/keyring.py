@@ -34,14 +34,16 @@ def _aad(context: bytes, version: int) -> bytes:
     return context + b"|v" + str(version).encode()
 
 
-def seal_with(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def seal_with(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+    return nonce + cipher.encrypt(nonce, plaintext, aad)
 
 
-def open_with(key: bytes, blob: bytes, aad: bytes) -> bytes:
+def open_with(key: bytes | AESGCM, blob: bytes, aad: bytes) -> bytes:
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError):
         raise SealError("cipher text does not open under this key and context") from None
 
@@ -137,7 +139,7 @@ class KeyringStore:
             return keyring
 
     def _load_or_create(self) -> Keyring:
-        with self._db.read_session() as session:
+        with self._db.side_session() as session:
             keyring = read_keyring(session, self._root)
         if keyring is not None:
             return keyring
@@ -147,7 +149,7 @@ class KeyringStore:
                 add_master_version(session, self._root, self._clock())
         except IntegrityError:
             pass  # another process created version 1 at the same moment
-        with self._db.read_session() as session:
+        with self._db.side_session() as session:
             keyring = read_keyring(session, self._root)
         assert keyring is not None
         return keyring

@@ -47,8 +47,9 @@ class PolicyStore:
         self._view: PolicyView | None = None
         self._lock = threading.Lock()
 
-    def view(self, session: Session) -> PolicyView:
-        epoch = epochs.read(session)
+    def view(self, session: Session, epoch: int | None = None) -> PolicyView:
+        """The current view; `epoch` when the caller already read it in this transaction."""
+        epoch = epochs.read(session) if epoch is None else epoch
         view = self._view
         if view is not None and view.epoch == epoch:
             return view

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from audit.events import AuditDraft
 from auth.caller import Caller
-from records.fields import load_data_key
+from records.fields import unwrap
+from records.hotpath import signal_row
 from records.models import Signal, SignalRecipient
 from records.pages import decode_cursor, encode_cursor
 from signals.content import open_fields
@@ -26,29 +27,24 @@ ORDER = ("open", "acknowledged", "in_progress", "closed")
 
 @dataclass(frozen=True)
 class Readout:
-    signal: Signal
-    recipients: list[SignalRecipient]
+    signal: Any  # the signal's row
+    recipients: list[Any]
     sight: Sight
     content: dict[str, Any]
-    related: list[Signal]
+    related: list[Any]
 
 
-def is_gone(signal: Signal, now: datetime) -> bool:
+def is_gone(signal: Any, now: datetime) -> bool:
     """Erased, or past its retention (the sweeper erases it soon; nobody reads it meanwhile)."""
     return signal.erased_at is not None or signal.expires_at <= now
 
 
-def load_for(
-    work: Work, caller: Caller, signal_id: str
-) -> tuple[Signal, list[SignalRecipient], Sight]:
-    """A signal as this caller may see it now; 404 for those who were never sender nor
+def _admit(work: Work, caller: Caller, signal: Any, recipients: Sequence[Any]) -> Sight:
+    """What this caller may see of the signal now: 404 for those who were never sender nor
     recipient, 410 once it is erased, 403 with reasons when access has ended."""
-    signal = work.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
-    if signal is None:
-        raise NotFound("no signal with this id", code="signal_not_found")
-    recipients = recipients_of(work.session, signal.id)
+    names = {r.partner_id for r in recipients}
     seen = caller_sight(
-        signal, recipients, caller, work.view, work.consents(signal.subject_index), work.now
+        signal, names, caller, work.view, work.consents(signal.subject_index), work.now
     )
     audit = work.audit
     # An outsider's attempt names the child too, so a subject report shows it.
@@ -73,21 +69,44 @@ def load_for(
         raise Forbidden(
             "access to this signal has ended", code="access_ended", reasons=seen.reasons
         )
-    return signal, recipients, seen
+    return seen
+
+
+def load_for(
+    work: Work, caller: Caller, signal_id: str
+) -> tuple[Signal, list[SignalRecipient], Sight]:
+    """A signal (as ORM objects, to change it) as this caller may see it now."""
+    signal = work.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
+    if signal is None:
+        raise NotFound("no signal with this id", code="signal_not_found")
+    recipients = recipients_of(work.session, signal.id)
+    return signal, recipients, _admit(work, caller, signal, recipients)
 
 
 def read(work: Work, caller: Caller, signal_id: str) -> Readout:
-    signal, recipients, seen = load_for(work, caller, signal_id)
-    key = load_data_key(work.session, work.runtime.keyrings, signal.data_key_id or "")
-    content = open_fields(signal, key, seen.fields) if key else {}
-    live = live_signals_about(work, signal.subject_index)
-    related = [
-        s for s in visible_to(work, caller.partner, caller.purpose, live) if s.id != signal.id
-    ]
-    return Readout(signal, recipients, seen, content, related)
+    """One signal with exactly the fields the decision grants, decrypted only then.
+
+    Three statements: the signal with its wrapped data key, the live signals about the child
+    with their recipients (which gives this signal's recipients and the related signals at
+    once), and only for an erased or expired signal its recipients of record.
+    """
+    row = signal_row(work.raw, signal_id) if len(signal_id) <= 36 else None
+    if row is None:
+        raise NotFound("no signal with this id", code="signal_not_found")
+    live = live_signals_about(work, row.subject_index)
+    recipients = next((r for signal, r in live if signal.id == row.id), None)
+    if recipients is None:
+        recipients = recipients_of(work.session, row.id)
+    seen = _admit(work, caller, row, recipients)
+    content: dict[str, Any] = {}
+    if row.wrapped is not None and row.data_key_id is not None:
+        key = unwrap(work.runtime.keyrings, row.data_key_id, row.wrap_version, row.wrapped)
+        content = open_fields(row, key, seen.fields)
+    related = [s for s in visible_to(work, caller.partner, caller.purpose, live) if s.id != row.id]
+    return Readout(row, list(recipients), seen, content, related)
 
 
-def status_for(signal: Signal, recipients: list[SignalRecipient], partner: str) -> str:
+def status_for(signal: Any, recipients: Sequence[Any], partner: str) -> str:
     """A recipient sees its own handling status; the sender the least advanced of them all."""
     for recipient in recipients:
         if recipient.partner_id == partner:
@@ -157,29 +176,21 @@ def listing(
         )
         if seen.allowed:
             items.append((signal, recipients[signal.id]))
-            work.audit.extra.append(_listed(work.audit, signal))
+            # Each child whose signal is shown leaves its own event, so a subject report
+            # finds every time the child's signal appeared in a list.
+            work.audit.also(
+                action="signal.list",
+                resource_type="signal",
+                resource_id=signal.id,
+                subject_ref=signal.subject_ref,
+                legal_basis=None,
+                agreement_id=None,
+                agreement_version=None,
+                reason=None,
+            )
     next_cursor = encode_cursor(rows[-1].id) if more and rows else None
     work.audit.reason = f"items:{len(items)}"
     return Listing(items, next_cursor)
-
-
-def _listed(audit: AuditDraft, signal: Signal) -> Any:
-    """Each child whose signal appears in a list leaves its own event, so a subject report
-    finds every time the child's signal was shown."""
-    event = AuditDraft(
-        action="signal.list",
-        at=audit.at,
-        request_id=audit.request_id,
-        ip=audit.ip,
-        client_id=audit.client_id,
-        partner=audit.partner,
-        role=audit.role,
-        resource_type="signal",
-        resource_id=signal.id,
-        subject_ref=signal.subject_ref,
-        purpose=audit.purpose,
-    )
-    return event.to_event("allow")
 
 
 __all__ = ["ORDER", "Listing", "Readout", "is_gone", "listing", "load_for", "read", "status_for"]

@@ -163,14 +163,8 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
 def _share_events(audit: AuditDraft, signal: Signal, allowed: dict[str, Decision]) -> None:
     """One event per recipient: the agreement version and legal basis it received it under."""
     for partner, decision in sorted(allowed.items()):
-        event = AuditDraft(
+        audit.also(
             action="signal.share",
-            at=audit.at,
-            request_id=audit.request_id,
-            ip=audit.ip,
-            client_id=audit.client_id,
-            partner=audit.partner,
-            role=audit.role,
             resource_type="signal",
             resource_id=signal.id,
             subject_ref=signal.subject_ref,
@@ -180,7 +174,6 @@ def _share_events(audit: AuditDraft, signal: Signal, allowed: dict[str, Decision
             agreement_version=decision.agreement_version,
             reason=f"recipient:{partner}",
         )
-        audit.extra.append(event.to_event("allow"))
 
 
 def recipients_of(session: Session, signal_id: str) -> list[SignalRecipient]:

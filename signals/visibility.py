@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from auth.caller import Caller
 from policies import Consent, Decision
@@ -57,7 +58,7 @@ NOTHING = Sight("none", None, ())
 
 
 def sight(
-    signal: Signal,
+    signal: Any,
     recipients: Sequence[SignalRecipient] | set[str],
     *,
     partner: str,

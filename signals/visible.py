@@ -1,45 +1,28 @@
-"""The live signals about one child that one partner may see now."""
+"""The live signals about one child that one partner may see now.
+
+This runs on every read of a signal (for `relatedSignals`) and every send (for matches), so it
+reads through the hot path (records.hotpath): metadata only, never cipher texts.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
-
-from records.models import Signal, SignalRecipient
+from records.hotpath import live_about
 from signals.visibility import sight
 from signals.work import Work
 
+Live = tuple[Any, list[Any]]  # a signal's metadata and its recipient rows
 
-def live_signals_about(work: Work, subject_index: str) -> list[tuple[Signal, set[str]]]:
+
+def live_signals_about(work: Work, subject_index: str) -> list[Live]:
     """Every signal about the child that is neither erased nor past its retention, with its
-    recipients of record, oldest first."""
-    rows = work.session.execute(
-        select(Signal, SignalRecipient.partner_id)
-        .outerjoin(SignalRecipient, SignalRecipient.signal_id == Signal.id)  # type: ignore[arg-type]
-        .where(
-            Signal.subject_index == subject_index,
-            Signal.erased_at.is_(None),  # type: ignore[union-attr]
-            Signal.expires_at > work.now,  # type: ignore[arg-type]
-        )
-        .order_by(Signal.id)
-    ).all()
-    signals: dict[str, Signal] = {}
-    recipients: dict[str, set[str]] = defaultdict(set)
-    for signal, partner in rows:
-        signals[signal.id] = signal
-        if partner is not None:
-            recipients[signal.id].add(partner)
-    return [(signal, recipients[signal.id]) for signal in signals.values()]
+    recipients of record, oldest first (metadata only, never content)."""
+    return live_about(work.raw, subject_index, work.now)  # type: ignore[return-value]
 
 
-def visible_to(
-    work: Work,
-    partner: str,
-    purpose: str | None,
-    live: Sequence[tuple[Signal, set[str]]],
-) -> list[Signal]:
+def visible_to(work: Work, partner: str, purpose: str | None, live: Sequence[Live]) -> list[Any]:
     """Of `live`, those `partner` (holding a token for `purpose`) may see now. A sender sees
     its own; a recipient those a rule in force still grants under the token's purpose."""
     if not live:
@@ -50,7 +33,7 @@ def visible_to(
         for signal, recipients in live
         if sight(
             signal,
-            recipients,
+            {r.partner_id for r in recipients},
             partner=partner,
             purpose=purpose,
             view=work.view,

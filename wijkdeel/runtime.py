@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from audit.writer import AuditWriter
 from auth.clients import ClientAuthenticator
 from auth.keys import SigningKeys
 from auth.secrets import SecretHasher
@@ -33,6 +34,7 @@ class Runtime:
     authenticator: ClientAuthenticator
     schedule: tuple[float, ...]
     resolver: Resolver
+    audit_writer: AuditWriter
     policy: PolicyStore = field(default_factory=PolicyStore)
     started_at: datetime = field(default_factory=system_clock)
     _subjects: SubjectKeys | None = None
@@ -91,6 +93,7 @@ def build_runtime(
         hasher=hasher,
         schedule=schedule,
         resolver=SystemResolver(),
+        audit_writer=AuditWriter(db),
         authenticator=ClientAuthenticator(
             hasher, issuer=settings.issuer, token_endpoint=settings.token_endpoint
         ),

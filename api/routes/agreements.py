@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.context import audited
-from api.deps import AdminCaller, Audit, CallerDep, Now, SessionDep
+from api.deps import AdminCaller, Audit, Now, ReadCallerDep, ReadSessionDep, SessionDep
 from api.schemas.agreements import AgreementBody, AgreementPage, AgreementPublic
 from api.schemas.common import SLUG_PATTERN
 from auth.caller import Caller
@@ -71,7 +71,7 @@ def create_agreement(
     summary="List the agreements the caller may read (current versions)",
     openapi_extra=audited("agreement.list", "agreement"),
 )
-def list_agreements(session: SessionDep, caller: CallerDep) -> AgreementPage:
+def list_agreements(session: ReadSessionDep, caller: ReadCallerDep) -> AgreementPage:
     rows = sorted(agreements.current_versions(session), key=lambda row: row.agreement_id)
     visible = [
         public(row)
@@ -87,7 +87,7 @@ def list_agreements(session: SessionDep, caller: CallerDep) -> AgreementPage:
     openapi_extra=audited("agreement.read", "agreement"),
 )
 def read_agreement(
-    id: AgreementId, session: SessionDep, caller: CallerDep, audit: Audit
+    id: AgreementId, session: ReadSessionDep, caller: ReadCallerDep, audit: Audit
 ) -> AgreementPublic:
     return public(_noted(audit, _readable(agreements.get_version(session, id), caller)))
 
@@ -129,7 +129,7 @@ def update_agreement(
     summary="Every version of an agreement, oldest first",
     openapi_extra=audited("agreement.read", "agreement"),
 )
-def list_versions(id: AgreementId, session: SessionDep, caller: CallerDep) -> AgreementPage:
+def list_versions(id: AgreementId, session: ReadSessionDep, caller: ReadCallerDep) -> AgreementPage:
     _readable(agreements.get_version(session, id), caller)
     return AgreementPage(
         items=[public(row) for row in agreements.versions(session, id)], next_cursor=None
@@ -144,8 +144,8 @@ def list_versions(id: AgreementId, session: SessionDep, caller: CallerDep) -> Ag
 def read_version(
     id: AgreementId,
     n: Annotated[int, Path(ge=1, description="the version number")],
-    session: SessionDep,
-    caller: CallerDep,
+    session: ReadSessionDep,
+    caller: ReadCallerDep,
     audit: Audit,
 ) -> AgreementPublic:
     _readable(agreements.get_version(session, id), caller)

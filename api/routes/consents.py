@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 
 from api.context import audited
-from api.deps import Audit, Now, RuntimeDep, SessionDep, require
+from api.deps import Audit, Now, ReadSessionDep, RuntimeDep, SessionDep, require, require_read
 from api.schemas.consents import (
     ConsentCreate,
     ConsentPage,
@@ -24,7 +24,7 @@ from records.subjects import elfproef
 router = APIRouter(prefix="/consents", tags=["consents"])
 
 Writer = Annotated[Caller, Depends(require("consents:write"))]
-Reader = Annotated[Caller, Depends(require("consents:read"))]
+Reader = Annotated[Caller, Depends(require_read("consents:read"))]
 ConsentId = Annotated[str, Path(max_length=36, description="the consent's id")]
 
 
@@ -89,7 +89,12 @@ def create_consent(
     openapi_extra=audited("consent.read", "consent"),
 )
 def read_consent(
-    id: ConsentId, session: SessionDep, runtime: RuntimeDep, caller: Reader, now: Now, audit: Audit
+    id: ConsentId,
+    session: ReadSessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
+    now: Now,
+    audit: Audit,
 ) -> ConsentPublic:
     record, withdrawal = consents.load(session, id, caller.partner)
     audit.subject_ref = record.subject_ref
@@ -142,7 +147,7 @@ def withdraw_consent(
 )
 def search_consents(
     body: ConsentSearch,
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     caller: Reader,
     now: Now,

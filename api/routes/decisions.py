@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.context import audited
-from api.deps import Audit, Now, RuntimeDep, SessionDep, require
+from api.deps import Audit, Now, ReadSessionDep, RuntimeDep, require_read
 from api.schemas.agreements import DecisionPublic, DecisionRequest
 from auth.caller import Caller
 from records.consents import invalid_bsn
@@ -16,7 +16,7 @@ from records.subjects import elfproef
 
 router = APIRouter(tags=["agreements"])
 
-Explainer = Annotated[Caller, Depends(require("admin", "audit:read"))]
+Explainer = Annotated[Caller, Depends(require_read("admin", "audit:read"))]
 
 
 @router.post(
@@ -29,7 +29,7 @@ Explainer = Annotated[Caller, Depends(require("admin", "audit:read"))]
 )
 def explain(
     body: DecisionRequest,
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     _: Explainer,
     now: Now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.context import audited
-from api.deps import CallerDep
+from api.deps import ReadCallerDep
 from api.schemas.oauth import Me
 
 router = APIRouter(tags=["oauth"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["oauth"])
     summary="The calling client, its partner, scope and purpose",
     openapi_extra=audited("me.read", "client"),
 )
-def me(caller: CallerDep) -> Me:
+def me(caller: ReadCallerDep) -> Me:
     return Me(
         client_id=caller.client_id,
         partner=caller.partner,

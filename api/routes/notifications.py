@@ -7,7 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.context import audited
-from api.deps import Audit, Cursor, Limit, Now, RuntimeDep, SessionDep, require
+from api.deps import (
+    Audit,
+    Cursor,
+    Limit,
+    Now,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+    require,
+    require_read,
+)
 from api.schemas.notifications import (
     DeliveryPage,
     DeliveryPublic,
@@ -24,6 +34,7 @@ from records.models import Subscription
 router = APIRouter(tags=["notifications"])
 
 Subscriber = Annotated[Caller, Depends(require("subscriptions"))]
+SubscriptionReader = Annotated[Caller, Depends(require_read("subscriptions"))]
 SubscriptionId = Annotated[str, Path(max_length=36, description="the subscription's id")]
 
 
@@ -78,7 +89,7 @@ def create_subscription(
     response_model_exclude_none=True,
     openapi_extra=audited("subscription.list", "subscription"),
 )
-def list_subscriptions(session: SessionDep, caller: Subscriber) -> SubscriptionPage:
+def list_subscriptions(session: ReadSessionDep, caller: SubscriptionReader) -> SubscriptionPage:
     rows = subscriptions.listing(session, caller.partner)
     return SubscriptionPage(
         items=[SubscriptionPublic.model_validate(_public(r)) for r in rows], next_cursor=None
@@ -121,8 +132,8 @@ def rotate_secret(
 )
 def list_deliveries(
     id: SubscriptionId,
-    session: SessionDep,
-    caller: Subscriber,
+    session: ReadSessionDep,
+    caller: SubscriptionReader,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> DeliveryPage:

@@ -7,7 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from api.context import audited
-from api.deps import AdminCaller, Audit, Cursor, Limit, Now, RuntimeDep, SessionDep
+from api.deps import (
+    AdminCaller,
+    AdminReader,
+    Audit,
+    Cursor,
+    Limit,
+    Now,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+)
 from api.schemas.common import SLUG_PATTERN
 from api.schemas.partners import (
     ClientCreate,
@@ -63,14 +73,14 @@ def create_partner(
 
 @router.get("", summary="List partners", openapi_extra=audited("partner.list", "partner"))
 def list_partners(
-    session: SessionDep, _: AdminCaller, cursor: Cursor = None, limit: Limit = 100
+    session: ReadSessionDep, _: AdminReader, cursor: Cursor = None, limit: Limit = 100
 ) -> PartnerPage:
     page = partners.list_partners(session, cursor=cursor, limit=limit)
     return PartnerPage(items=[_partner(row) for row in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{id}", summary="Read a partner", openapi_extra=audited("partner.read", "partner"))
-def read_partner(id: PartnerId, session: SessionDep, _: AdminCaller) -> PartnerPublic:
+def read_partner(id: PartnerId, session: ReadSessionDep, _: AdminReader) -> PartnerPublic:
     return _partner(partners.get_partner(session, id))
 
 
@@ -143,7 +153,11 @@ def create_client(
     openapi_extra=audited("client.list", "partner"),
 )
 def list_clients(
-    id: PartnerId, session: SessionDep, _: AdminCaller, cursor: Cursor = None, limit: Limit = 100
+    id: PartnerId,
+    session: ReadSessionDep,
+    _: AdminReader,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> ClientPage:
     page = partners.list_clients(session, id, cursor=cursor, limit=limit)
     return ClientPage(items=[_client(row) for row in page.items], next_cursor=page.next_cursor)

@@ -5,10 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from sqlmodel import Session
 
-from api.context import audited
-from api.deps import Audit, Cursor, Limit, Now, RuntimeDep, SessionDep, require
+from api.context import audited, draft, runtime
+from api.deps import (
+    Audit,
+    Cursor,
+    Limit,
+    Now,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+    bearer_scheme,
+    in_one_hop,
+    require,
+    require_read,
+)
 from api.schemas.signals import (
     MatchPage,
     MatchPublic,
@@ -18,8 +32,8 @@ from api.schemas.signals import (
     SignalPublic,
     SignalUpdate,
 )
-from audit.events import AuditDraft
 from auth.caller import Caller
+from records.hotpath import Raw
 from records.models import Signal, SignalRecipient
 from signals import erasure, handling, reading, sharing
 from signals.content import Content
@@ -29,7 +43,7 @@ from signals.work import Work
 router = APIRouter(tags=["signals"])
 
 Writer = Annotated[Caller, Depends(require("signals:write"))]
-Reader = Annotated[Caller, Depends(require("signals:read"))]
+Reader = Annotated[Caller, Depends(require_read("signals:read"))]
 Eraser = Annotated[Caller, Depends(require("signals:write", "admin"))]
 SignalId = Annotated[str, Path(max_length=36, description="the signal's id")]
 StatusFilter = Literal["open", "acknowledged", "in_progress", "closed"]
@@ -40,6 +54,30 @@ async def _work(session: SessionDep, runtime: RuntimeDep, now: Now, audit: Audit
 
 
 WorkDep = Annotated[Work, Depends(_work)]
+
+
+async def _read_work(session: ReadSessionDep, runtime: RuntimeDep, now: Now, audit: Audit) -> Work:
+    return Work(session, runtime, now, audit)
+
+
+ReadWorkDep = Annotated[Work, Depends(_read_work)]
+
+
+def _work_in(request: Request, session: Session, caller: Caller, raw: Raw | None) -> Work:
+    event = draft(request)
+    return Work(
+        session, runtime(request), event.at, event, epoch=caller.policy_epoch, connection=raw
+    )
+
+
+def _json(content: dict[str, Any], status_code: int = 200) -> Response:
+    # The hot endpoints answer from a dict they built field by field (so only granted fields
+    # are in it); orjson writes it without a second validation pass.
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        media_type="application/json",
+    )
 
 
 def metadata(signal: Signal, recipients: list[SignalRecipient], partner: str) -> dict[str, Any]:
@@ -80,25 +118,29 @@ def _related(signal: Signal) -> dict[str, Any]:
     "named `recipients`, if every one of them is lawful (403 with `reasons` otherwise). Nothing "
     "is stored on a refusal. Content is encrypted per field; `expiresAt` follows the shortest "
     "retention of the rules used.",
+    response_model=SignalCreated,
+    dependencies=[Depends(bearer_scheme)],
     openapi_extra=audited("signal.create", "signal"),
 )
-def create_signal(body: SignalCreate, work: WorkDep, caller: Writer) -> SignalCreated:
+async def create_signal(body: SignalCreate, request: Request) -> Response:
     subject = body.subject.model_dump(mode="json", by_alias=True, exclude_none=True)
     contact = body.contact.model_dump(mode="json", exclude_none=True) if body.contact else None
-    shared = sharing.share(
-        work,
-        caller,
-        sharing.NewSignal(
-            bsn=body.subject.bsn,
-            content=Content(
-                subject=subject, summary=body.summary, details=body.details, contact=contact or None
-            ),
-            category=body.category,
-            urgency=body.urgency,
-            recipients=body.recipients,
+    new = sharing.NewSignal(
+        bsn=body.subject.bsn,
+        content=Content(
+            subject=subject, summary=body.summary, details=body.details, contact=contact or None
         ),
+        category=body.category,
+        urgency=body.urgency,
+        recipients=body.recipients,
     )
-    return SignalCreated.model_validate(metadata(shared.signal, shared.recipients, caller.partner))
+
+    def send(session: Session, caller: Caller, raw: Raw | None) -> dict[str, Any]:
+        shared = sharing.share(_work_in(request, session, caller, raw), caller, new)
+        return metadata(shared.signal, shared.recipients, caller.partner)
+
+    answer = await in_one_hop(request, send, scopes=("signals:write",), read=False)
+    return _json(answer, status.HTTP_201_CREATED)
 
 
 @router.get(
@@ -109,7 +151,7 @@ def create_signal(body: SignalCreate, work: WorkDep, caller: Writer) -> SignalCr
     openapi_extra=audited("signal.list", "signal"),
 )
 def list_signals(
-    work: WorkDep,
+    work: ReadWorkDep,
     caller: Reader,
     status_filter: Annotated[
         StatusFilter | None, Query(alias="status", description="the caller's view of the status")
@@ -140,29 +182,34 @@ def list_signals(
     description="404 for a partner that was never sender nor recipient; 403 with `reasons` for a "
     "recipient whose access has ended (consent withdrawn, agreement suspended, terminated or "
     "expired, another purpose); 410 once erased.",
-    response_model_exclude_none=True,
+    response_model=SignalPublic,
     responses={410: {"description": "the signal has been erased"}},
+    dependencies=[Depends(bearer_scheme)],
     openapi_extra=audited("signal.read", "signal"),
 )
-def read_signal(id: SignalId, work: WorkDep, caller: Reader) -> SignalPublic:
-    readout = reading.read(work, caller, id)
-    signal, recipients = readout.signal, readout.recipients
-    answer = metadata(signal, recipients, caller.partner)
-    answer.update(readout.content)
-    answer["legalBasis"] = readout.sight.decision.legal_basis if readout.sight.decision else None
-    answer["relatedSignals"] = [_related(s) for s in readout.related]
-    if readout.sight.role == "sender":
-        answer["recipientStatuses"] = [
-            {
-                "partner": r.partner_id,
-                "status": r.status,
-                "legalBasis": r.legal_basis,
-                "agreement": {"id": r.agreement_id, "version": r.agreement_version},
-                "updatedAt": r.updated_at,
-            }
-            for r in sorted(recipients, key=lambda r: r.partner_id)
-        ]
-    return SignalPublic.model_validate(answer)
+async def read_signal(id: SignalId, request: Request) -> Response:
+    def read(session: Session, caller: Caller, raw: Raw | None) -> dict[str, Any]:
+        readout = reading.read(_work_in(request, session, caller, raw), caller, id)
+        signal, recipients = readout.signal, readout.recipients
+        answer = metadata(signal, recipients, caller.partner)
+        answer.update(readout.content)
+        decision = readout.sight.decision
+        answer["legalBasis"] = decision.legal_basis if decision else None
+        answer["relatedSignals"] = [_related(s) for s in readout.related]
+        if readout.sight.role == "sender":
+            answer["recipientStatuses"] = [
+                {
+                    "partner": r.partner_id,
+                    "status": r.status,
+                    "legalBasis": r.legal_basis,
+                    "agreement": {"id": r.agreement_id, "version": r.agreement_version},
+                    "updatedAt": r.updated_at,
+                }
+                for r in sorted(recipients, key=lambda r: r.partner_id)
+            ]
+        return {key: value for key, value in answer.items() if value is not None}
+
+    return _json(await in_one_hop(request, read, scopes=("signals:read",), read=True))
 
 
 @router.patch(
@@ -170,7 +217,7 @@ def read_signal(id: SignalId, work: WorkDep, caller: Reader) -> SignalPublic:
     summary="A recipient moves its handling forward",
     openapi_extra=audited("signal.update", "signal"),
 )
-def update_signal(id: SignalId, body: SignalUpdate, work: WorkDep, caller: Reader) -> SignalCreated:
+def update_signal(id: SignalId, body: SignalUpdate, work: WorkDep, caller: Writer) -> SignalCreated:
     signal, recipients = handling.set_status(work, caller, id, body.status)
     return SignalCreated.model_validate(metadata(signal, recipients, caller.partner))
 
@@ -194,23 +241,10 @@ def delete_signal(id: SignalId, work: WorkDep, caller: Eraser) -> Response:
     summary="Children about whom the caller may see two or more live signals",
     openapi_extra=audited("match.list", "match"),
 )
-def list_matches(work: WorkDep, caller: Reader) -> MatchPage:
+def list_matches(work: ReadWorkDep, caller: Reader) -> MatchPage:
     found = matches_for(work, caller.partner, caller.purpose)
     for match, _ in found:
-        event = AuditDraft(
-            action="match.list",
-            at=work.now,
-            request_id=work.audit.request_id,
-            ip=work.audit.ip,
-            client_id=caller.client_id,
-            partner=caller.partner,
-            role=caller.role,
-            resource_type="match",
-            resource_id=match.id,
-            subject_ref=match.subject_ref,
-            purpose=caller.purpose,
-        )
-        work.audit.extra.append(event.to_event("allow"))
+        work.audit.also(resource_type="match", resource_id=match.id, subject_ref=match.subject_ref)
     return MatchPage(
         items=[
             MatchPublic.model_validate(
