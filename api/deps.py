@@ -189,12 +189,12 @@ async def in_one_hop(
     """The whole request — caller, work, audit, commit — without the three or four threadpool
     hops that sync dependencies cost: the same transaction and audit rules as above.
 
-    A write runs in one trip to the threadpool. A read runs its hot statements on a pooled DBAPI
-    connection (records.hotpath); its session only connects if a rare path needs the ORM. On
-    PostgreSQL the read goes to the threadpool too; on SQLite it runs on the event loop itself:
-    its statements take microseconds, reads never wait for SQLite's writer (WAL), and a thread
-    hop would cost more than the work. Its audit event is then awaited from the group commit
-    without holding a thread.
+    A read runs its hot statements on a pooled DBAPI connection (records.hotpath); its session
+    only connects if a rare path needs the ORM; its audit event is awaited from the group commit
+    without holding a thread. On PostgreSQL the work goes to the threadpool in one trip. On
+    SQLite it runs on the event loop itself: its statements take microseconds, reads never wait
+    for the writer (WAL), writes queue for the one writer connection anyway, and a thread hop
+    would cost more than the work.
     """
     if not read:
 
@@ -203,7 +203,8 @@ async def in_one_hop(
                 caller = check_scopes(authenticate(request, session), scopes)
                 return work(session, caller, None)
 
-        return await run_in_threadpool(write)
+        rt = runtime(request)
+        return write() if rt.db.is_sqlite else await run_in_threadpool(write)
 
     rt = runtime(request)
 

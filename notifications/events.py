@@ -7,26 +7,26 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from notifications.outbox import emit
+from notifications.outbox import emit, emit_each
 from records.models import ConsentRecord, Signal
 
 
 def signal_created(
-    session: Session, signal: Signal, recipient: str, *, now: datetime, max_attempts: int
+    session: Session, signal: Signal, recipients: Sequence[str], *, now: datetime, max_attempts: int
 ) -> None:
-    emit(
+    payload = {
+        "signalId": signal.id,
+        "category": signal.category,
+        "urgency": signal.urgency,
+        "sender": signal.sender,
+        "purpose": signal.purpose,
+    }
+    emit_each(
         session,
         type="signal.created",
-        partner=recipient,
+        data=dict.fromkeys(recipients, payload),
         now=now,
         max_attempts=max_attempts,
-        data={
-            "signalId": signal.id,
-            "category": signal.category,
-            "urgency": signal.urgency,
-            "sender": signal.sender,
-            "purpose": signal.purpose,
-        },
     )
 
 
@@ -78,17 +78,16 @@ def match_created(
 def consent_withdrawn(
     session: Session, consent: ConsentRecord, *, now: datetime, max_attempts: int
 ) -> None:
-    for recipient in consent.recipients:
-        emit(
-            session,
-            type="consent.withdrawn",
-            partner=recipient,
-            now=now,
-            max_attempts=max_attempts,
-            data={
-                "consentId": consent.id,
-                "recordedBy": consent.recorded_by,
-                "purposes": consent.purposes,
-                "categories": consent.categories,
-            },
-        )
+    payload = {
+        "consentId": consent.id,
+        "recordedBy": consent.recorded_by,
+        "purposes": consent.purposes,
+        "categories": consent.categories,
+    }
+    emit_each(
+        session,
+        type="consent.withdrawn",
+        data=dict.fromkeys(consent.recipients, payload),
+        now=now,
+        max_attempts=max_attempts,
+    )

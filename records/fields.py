@@ -15,6 +15,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
+from records.bulk import insert_all
 from records.keyring import Keyring, KeyringStore, open_with, seal_with
 from records.models import DataKey
 
@@ -50,8 +51,10 @@ def new_data_key(session: Session, keyring: Keyring, now: datetime) -> DataKeyHa
     key = os.urandom(32)
     data_key_id = str(uuid.uuid4())
     version, wrapped = keyring.seal(key, context=_wrap_context(data_key_id))
-    session.add(DataKey(id=data_key_id, wrapped=wrapped, wrap_version=version, created_at=now))
-    session.flush()  # before the record that refers to it: no relationship orders the inserts
+    # Inserted at once, before the record that refers to it (no relationship orders them).
+    insert_all(
+        session, [DataKey(id=data_key_id, wrapped=wrapped, wrap_version=version, created_at=now)]
+    )
     return DataKeyHandle(data_key_id, key)
 
 

@@ -184,3 +184,53 @@ def live_about(
         if row[12] is not None:
             recipients[key].append(RecipientRow(*row[12:17], _moment(row[17])))  # type: ignore[arg-type]
     return [(signal, recipients[key]) for key, signal in signals.items()]
+
+
+_SIGNAL_AND_LIVE = _sql(
+    "SELECT t.id, t.sender, t.purpose, t.category, t.urgency, t.status, t.subject_index,"
+    " t.subject_ref, t.agreement_id, t.agreement_version, t.data_key_id, t.data_key_version,"
+    # The content only once, on the row of the signal itself (it is live when it is read).
+    " CASE WHEN s.id = t.id THEN t.subject END, CASE WHEN s.id = t.id THEN t.summary END,"
+    " CASE WHEN s.id = t.id THEN t.details END, CASE WHEN s.id = t.id THEN t.contact END,"
+    " t.created_at, t.updated_at, t.expires_at, t.erased_at,"
+    " CASE WHEN s.id = t.id THEN k.wrapped END, k.wrap_version,"
+    " s.id, s.sender, s.purpose, s.category, s.urgency, s.status, s.subject_index,"
+    " s.subject_ref, s.agreement_id, s.agreement_version, s.created_at, s.expires_at,"
+    " r.partner_id, r.status, r.legal_basis, r.agreement_id, r.agreement_version, r.updated_at"
+    " FROM signals t LEFT JOIN data_keys k ON k.id = t.data_key_id"
+    " LEFT JOIN signals s ON s.subject_index = t.subject_index AND s.erased_at IS NULL"
+    " AND s.expires_at > :now"
+    " LEFT JOIN signal_recipients r ON r.signal_id = s.id"
+    " WHERE t.id = :id ORDER BY s.id"
+)
+
+
+def signal_and_live(
+    raw: Raw, signal_id: str, now: datetime
+) -> tuple[SignalRow | None, list[tuple[LiveSignal, list[RecipientRow]]]]:
+    """The signal with its wrapped data key, and the live signals about the same child with
+    their recipients, in one round trip (the read of one signal needs both)."""
+    rows = raw.rows(_SIGNAL_AND_LIVE, {"id": signal_id, "now": raw.moment(now)})
+    if not rows:
+        return None, []
+    # The signal's own columns are on every row; its content only on the row where it meets
+    # itself among the live signals (none when it is no longer live: then nobody reads it).
+    target = list(rows[0][:22])
+    own = next((row for row in rows if row[22] == row[0]), None)
+    for index in (12, 13, 14, 15, 20):
+        target[index] = own[index] if own is not None else None
+    signals: dict[str, LiveSignal] = {}
+    recipients: dict[str, list[RecipientRow]] = defaultdict(list)
+    for row in rows:
+        key = row[22]
+        if key is None:
+            continue
+        if key not in signals:
+            signals[key] = LiveSignal(*row[22:32], _moment(row[32]), _moment(row[33]))  # type: ignore[arg-type]
+        if row[34] is not None:
+            recipients[key].append(RecipientRow(*row[34:39], _moment(row[39])))  # type: ignore[arg-type]
+    for index in (16, 17, 18, 19):
+        target[index] = _moment(target[index])
+    for index in (12, 13, 14, 15, 20):
+        target[index] = bytes(target[index]) if target[index] is not None else None
+    return SignalRow(*target), [(signal, recipients[key]) for key, signal in signals.items()]

@@ -12,13 +12,13 @@ from sqlalchemy import and_, or_, select
 
 from auth.caller import Caller
 from records.fields import unwrap
-from records.hotpath import signal_row
+from records.hotpath import signal_and_live
 from records.models import Signal, SignalRecipient
 from records.pages import decode_cursor, encode_cursor
 from signals.content import open_fields
 from signals.sharing import recipients_of
 from signals.visibility import LazyConsents, Sight, caller_sight, sight
-from signals.visible import live_signals_about, visible_to
+from signals.visible import visible_to
 from signals.work import Work
 from wijkdeel.errors import Forbidden, Gone, NotFound
 
@@ -86,14 +86,15 @@ def load_for(
 def read(work: Work, caller: Caller, signal_id: str) -> Readout:
     """One signal with exactly the fields the decision grants, decrypted only then.
 
-    Three statements: the signal with its wrapped data key, the live signals about the child
+    One statement: the signal with its wrapped data key and the live signals about the child
     with their recipients (which gives this signal's recipients and the related signals at
-    once), and only for an erased or expired signal its recipients of record.
+    once); a second only for an erased or expired signal, for its recipients of record.
     """
-    row = signal_row(work.raw, signal_id) if len(signal_id) <= 36 else None
+    row, live = (
+        signal_and_live(work.raw, signal_id, work.now) if len(signal_id) <= 36 else (None, [])
+    )
     if row is None:
         raise NotFound("no signal with this id", code="signal_not_found")
-    live = live_signals_about(work, row.subject_index)
     recipients = next((r for signal, r in live if signal.id == row.id), None)
     if recipients is None:
         recipients = recipients_of(work.session, row.id)

@@ -13,6 +13,7 @@ from auth.caller import Caller
 from notifications import events
 from policies import Decision
 from policies.vocabulary import NO_AGREEMENT, REASONS
+from records.bulk import insert_all
 from records.fields import new_data_key
 from records.ids import time_ordered_id
 from records.models import Signal, SignalRecipient
@@ -125,8 +126,7 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
     )
     key = new_data_key(work.session, work.runtime.keyrings.get(), now)
     new.content.seal_into(signal, key)
-    work.session.add(signal)
-    work.session.flush()
+    insert_all(work.session, [signal])
     recipients = [
         SignalRecipient(
             signal_id=signal.id,
@@ -139,8 +139,7 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
         )
         for partner, d in sorted(allowed.items())
     ]
-    work.session.add_all(recipients)
-    work.session.flush()
+    insert_all(work.session, recipients)
     audit.resource_id = signal.id
     audit.basis(
         legal_basis=first.legal_basis,
@@ -148,14 +147,13 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
         version=first.agreement_version,
     )
     _share_events(audit, signal, allowed)
-    for recipient in recipients:
-        events.signal_created(
-            work.session,
-            signal,
-            recipient.partner_id,
-            now=now,
-            max_attempts=work.runtime.max_attempts,
-        )
+    events.signal_created(
+        work.session,
+        signal,
+        [r.partner_id for r in recipients],
+        now=now,
+        max_attempts=work.runtime.max_attempts,
+    )
     new_matches = record_matches(work, signal, [r.partner_id for r in recipients])
     return Shared(signal, recipients, allowed, new_matches)
 

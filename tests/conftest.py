@@ -36,7 +36,9 @@ def _worker() -> str:
 
 
 def _postgres_database() -> str:
-    name = f"wijkdeel_test_{_worker()}"
+    # The run's id in the name: two test runs on one server must not drop each other's database.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"p{os.getpid()}")[:8]
+    name = f"wijkdeel_test_{run}_{_worker()}"
     try:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -62,6 +64,9 @@ def database(
     migrate.upgrade(db)
     yield db
     db.dispose()
+    if not db.is_sqlite:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db.url.database}" WITH (FORCE)')
 
 
 def empty(db: Database) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import AwareDatetime
 from sqlmodel import Session
 
 from api.context import audited, draft, runtime
@@ -157,7 +157,9 @@ def list_signals(
         StatusFilter | None, Query(alias="status", description="the caller's view of the status")
     ] = None,
     category: Annotated[str | None, Query(pattern="^[a-z0-9-]{2,64}$")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (RFC 3339)")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="created at or after (RFC 3339, with offset)")
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> SignalPage:

@@ -415,3 +415,8 @@ def test_master_rotation_then_rewrap_keeps_signals_readable(
             == SUMMARY
         )
     assert client.get("/v1/me", headers=tokens.wijkteam).status_code == 200
+
+
+def test_since_needs_an_offset(client: TestClient, tokens: Tokens) -> None:
+    naive = client.get("/v1/signals", params={"since": "2026-01-01T00:00:00"}, headers=tokens.wijkteam)
+    assert naive.status_code == 400 and naive.json()["invalidParams"][0]["name"] == "since"
