@@ -37,16 +37,17 @@ def request_id_from(header: str | None) -> str:
 
 
 def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    rt: Runtime = request.app.state.runtime
+    return rt
 
 
 def context(request: Request) -> RequestContext:
-    ctx = request.scope.get(STATE_KEY)
+    ctx: RequestContext | None = request.scope.get(STATE_KEY)
     if ctx is None:
         client = request.client
         ctx = RequestContext(request_id_from(None), client.host if client else None)
         request.scope[STATE_KEY] = ctx
-    return ctx  # type: ignore[no-any-return]
+    return ctx
 
 
 def bearer_token(request: Request) -> str | None:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.context import bearer_token, context, draft, runtime
+from audit.events import Outcome
 from auth import jwt
 from wijkdeel.errors import DomainError
 
@@ -108,7 +109,7 @@ async def audit_refusal(request: Request, status: int, reason: str) -> None:
     event = draft(request)
     if event.client_id is None:
         _identify(request, token)
-    outcome = "error" if status >= 500 else "deny"
+    outcome: Outcome = "error" if status >= 500 else "deny"
     # What the request did was rolled back; its event stands alone, group-committed.
     rows = event.rows(outcome, reason)
     try:

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from audit.chain import Head
 from auth import jwt
-from auth.keys import public_jwk, thumbprint
+from auth.keys import AUDIT, add_es256_key, open_key, public_jwk, reseal_key, thumbprint
 from records.keyring import Keyring, KeyringStore, SealError
 from records.models import AuditKey
 from wijkdeel.clock import rfc3339
@@ -54,42 +54,14 @@ class SignedHead:
     signed_at: datetime | None
 
 
-def _context(kid: str) -> bytes:
-    return b"audit-key:" + kid.encode()
-
-
 def create_key(session: Session, keyring: Keyring, now: datetime) -> str:
     """A new audit signing key; the current one is retired but keeps verifying (the caller
     commits)."""
-    private = ec.generate_private_key(ec.SECP256R1())
-    public = public_jwk(private.public_key())
-    kid = thumbprint(public)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    version, sealed = keyring.seal(pem, context=_context(kid))
-    for current in session.exec(select(AuditKey).where(AuditKey.retired_at.is_(None))):  # type: ignore[union-attr]
-        current.retired_at = now
-        session.add(current)
-    session.add(
-        AuditKey(
-            kid=kid,
-            private_key=sealed,
-            key_version=version,
-            public_jwk={**public, "kid": kid, "use": "sig", "alg": jwt.ALGORITHM},
-            created_at=now,
-        )
-    )
-    session.flush()
-    return kid
+    return add_es256_key(session, keyring, now, AuditKey, AUDIT)
 
 
 def reseal_audit_key(row: AuditKey, keyrings: KeyringStore) -> None:
-    """Re-encrypt an audit key under the newest master key version (rewrap)."""
-    pem = keyrings.for_version(row.key_version).open(
-        row.key_version, row.private_key, context=_context(row.kid)
-    )
-    row.key_version, row.private_key = keyrings.get().seal(pem, context=_context(row.kid))
+    reseal_key(row, keyrings, AUDIT)
 
 
 @dataclass(frozen=True)
@@ -106,9 +78,7 @@ def _open(session: Session, keyrings: KeyringStore) -> list[_Opened]:
     opened = []
     for row in rows:
         try:
-            pem = keyrings.for_version(row.key_version).open(
-                row.key_version, row.private_key, context=_context(row.kid)
-            )
+            pem = open_key(row, keyrings, AUDIT)
         except SealError:
             continue  # not a key this installation sealed: it verifies nothing
         private = serialization.load_pem_private_key(pem, password=None)

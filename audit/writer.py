@@ -22,7 +22,7 @@ from records.db import Database
 
 MAX_BATCH = 512
 
-Finish = Callable[[BaseException | None], None]
+Finish = Callable[[BaseException | None], object]  # its result is ignored
 
 
 class AuditWriter:

@@ -15,12 +15,12 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose.backends.base import Key
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auth import jwt
 from records.db import Database
 from records.keyring import Keyring, KeyringStore
-from records.models import SigningKey
+from records.models import AuditKey, SigningKey
 
 # How long a retired key stays published beyond the lifetime of the last token it signed:
 # clock skew between processes plus how long a process may keep signing with a cached key.
@@ -48,12 +48,20 @@ def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
     }
 
 
-def _context(kid: str) -> bytes:
-    return b"signing-key:" + kid.encode()
+KeyRow = SigningKey | AuditKey
+SIGNING = b"signing-key"
+AUDIT = b"audit-key"
 
 
-def create_signing_key(session: Session, keyring: Keyring, now: datetime) -> str:
-    """Add a new signing key and retire the current ones (the caller commits)."""
+def _context(label: bytes, kid: str) -> bytes:
+    return label + b":" + kid.encode()
+
+
+def add_es256_key(
+    session: Session, keyring: Keyring, now: datetime, model: type[KeyRow], label: bytes
+) -> str:
+    """Add a new ES256 key of one kind (token signing, audit checkpoints), its private half
+    sealed under the master keyring, and retire the current ones (the caller commits)."""
     private = ec.generate_private_key(ec.SECP256R1())
     public = public_jwk(private.public_key())
     kid = thumbprint(public)
@@ -62,12 +70,12 @@ def create_signing_key(session: Session, keyring: Keyring, now: datetime) -> str
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    version, sealed = keyring.seal(pem, context=_context(kid))
-    for current in session.exec(select(SigningKey).where(SigningKey.retired_at.is_(None))):  # type: ignore[union-attr]
+    version, sealed = keyring.seal(pem, context=_context(label, kid))
+    for current in session.exec(select(model).where(col(model.retired_at).is_(None))):
         current.retired_at = now
         session.add(current)
     session.add(
-        SigningKey(
+        model(
             kid=kid,
             private_key=sealed,
             key_version=version,
@@ -79,12 +87,26 @@ def create_signing_key(session: Session, keyring: Keyring, now: datetime) -> str
     return kid
 
 
-def reseal_signing_key(row: SigningKey, keyrings: KeyringStore) -> None:
-    """Re-encrypt a signing key under the newest master key version (rewrap)."""
-    pem = keyrings.for_version(row.key_version).open(
-        row.key_version, row.private_key, context=_context(row.kid)
+def open_key(row: KeyRow, keyrings: KeyringStore, label: bytes) -> bytes:
+    """The private key's PEM; raises SealError if it does not open under its own kid."""
+    return keyrings.for_version(row.key_version).open(
+        row.key_version, row.private_key, context=_context(label, row.kid)
     )
-    row.key_version, row.private_key = keyrings.get().seal(pem, context=_context(row.kid))
+
+
+def reseal_key(row: KeyRow, keyrings: KeyringStore, label: bytes) -> None:
+    """Re-encrypt a key under the newest master key version (rewrap)."""
+    pem = open_key(row, keyrings, label)
+    row.key_version, row.private_key = keyrings.get().seal(pem, context=_context(label, row.kid))
+
+
+def create_signing_key(session: Session, keyring: Keyring, now: datetime) -> str:
+    """Add a new token signing key and retire the current ones (the caller commits)."""
+    return add_es256_key(session, keyring, now, SigningKey, SIGNING)
+
+
+def reseal_signing_key(row: SigningKey, keyrings: KeyringStore) -> None:
+    reseal_key(row, keyrings, SIGNING)
 
 
 @dataclass(frozen=True)
@@ -156,10 +178,7 @@ class SigningKeys:
         signer_row = max(
             (row for row in rows if row.retired_at is None), key=lambda row: row.created_at
         )
-        keyring = self._keyrings.for_version(signer_row.key_version)
-        pem = keyring.open(
-            signer_row.key_version, signer_row.private_key, context=_context(signer_row.kid)
-        )
+        pem = open_key(signer_row, self._keyrings, SIGNING)
         published = {
             row.kid: PublishedKey(
                 row.kid, jwt.public_key(row.public_jwk), dict(row.public_jwk), row.retired_at

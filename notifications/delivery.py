@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, func, select, update
+from sqlmodel import Session, col
 
 from notifications.schedule import next_attempt_delay, parse_retry_after
 from notifications.signing import headers as signed_headers
@@ -103,9 +103,9 @@ class Deliverer:
         now = self.clock()
         with self.db.session() as session:
             query = (
-                select(Delivery.id)
+                select(col(Delivery.id))
                 .where(*_claimable(now))
-                .order_by(Delivery.next_attempt_at)
+                .order_by(col(Delivery.next_attempt_at))
                 .limit(self.batch)
             )
             if not self.db.is_sqlite:
@@ -117,10 +117,10 @@ class Deliverer:
                 update(Delivery).where(Delivery.id.in_(ids)).values(lease_until=now + self.lease)  # type: ignore[attr-defined]
             )
             rows = session.execute(
-                select(Delivery, OutboxEvent.body, Subscription)
-                .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)  # type: ignore[arg-type]
-                .join(Subscription, Subscription.id == Delivery.subscription_id)  # type: ignore[arg-type]
-                .where(Delivery.id.in_(ids))  # type: ignore[attr-defined]
+                select(Delivery, col(OutboxEvent.body), Subscription)
+                .join(OutboxEvent, col(OutboxEvent.id) == Delivery.event_id)
+                .join(Subscription, col(Subscription.id) == Delivery.subscription_id)
+                .where(col(Delivery.id).in_(ids))
             ).all()
             return [
                 Job(
@@ -212,9 +212,9 @@ class Deliverer:
         session.add(delivery)
 
 
-def _claimable(now: datetime) -> tuple[object, ...]:
+def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
-        Delivery.status == "pending",
-        Delivery.next_attempt_at <= now,  # type: ignore[operator]
-        (Delivery.lease_until.is_(None)) | (Delivery.lease_until < now),  # type: ignore[union-attr,operator]
+        col(Delivery.status) == "pending",
+        col(Delivery.next_attempt_at) <= now,
+        (col(Delivery.lease_until).is_(None)) | (col(Delivery.lease_until) < now),
     )

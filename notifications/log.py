@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from records.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.pages import Page, decode_cursor, encode_cursor
@@ -18,20 +18,20 @@ def deliveries(
 ) -> Page[tuple[Delivery, str, list[DeliveryAttempt]]]:
     """Newest first, with each delivery's event type and every attempt."""
     query = (
-        select(Delivery, OutboxEvent.type)
-        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)  # type: ignore[arg-type]
-        .where(Delivery.subscription_id == subscription_id)
+        select(Delivery, col(OutboxEvent.type))
+        .join(OutboxEvent, col(OutboxEvent.id) == Delivery.event_id)
+        .where(col(Delivery.subscription_id) == subscription_id)
     )
     if cursor is not None:
-        query = query.where(Delivery.event_id < str(decode_cursor(cursor)))
-    rows = session.execute(query.order_by(Delivery.event_id.desc()).limit(limit + 1)).all()  # type: ignore[attr-defined]
+        query = query.where(col(Delivery.event_id) < str(decode_cursor(cursor)))
+    rows = session.execute(query.order_by(col(Delivery.event_id).desc()).limit(limit + 1)).all()
     more, rows = len(rows) > limit, rows[:limit]
     attempts: dict[str, list[DeliveryAttempt]] = defaultdict(list)
     if rows:
         for attempt in session.scalars(
             select(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id.in_([d.id for d, _ in rows]))  # type: ignore[attr-defined]
-            .order_by(DeliveryAttempt.number)
+            .where(col(DeliveryAttempt.delivery_id).in_([d.id for d, _ in rows]))
+            .order_by(col(DeliveryAttempt.number))
         ):
             attempts[attempt.delivery_id].append(attempt)
     items = [(delivery, type_, attempts[delivery.id]) for delivery, type_ in rows]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from policies import Agreement, Rule, validate_agreement
 from records import epochs
@@ -46,7 +46,7 @@ def to_policy(document: dict[str, Any], version: int) -> Agreement:
 
 
 def partner_kinds(session: Session) -> dict[str, str]:
-    return {row.id: row.kind for row in session.execute(select(Partner.id, Partner.kind))}
+    return {row.id: row.kind for row in session.execute(select(col(Partner.id), col(Partner.kind)))}
 
 
 def _validated(session: Session, document: dict[str, Any], version: int) -> Agreement:
@@ -137,7 +137,8 @@ def get_version(
     wanted = version if version is not None else record.current_version
     row = session.scalars(
         select(AgreementVersion).where(
-            AgreementVersion.agreement_id == agreement_id, AgreementVersion.version == wanted
+            col(AgreementVersion.agreement_id) == agreement_id,
+            col(AgreementVersion.version) == wanted,
         )
     ).first()
     if row is None:
@@ -150,8 +151,8 @@ def versions(session: Session, agreement_id: str) -> Sequence[AgreementVersion]:
     return list(
         session.scalars(
             select(AgreementVersion)
-            .where(AgreementVersion.agreement_id == agreement_id)
-            .order_by(AgreementVersion.version)
+            .where(col(AgreementVersion.agreement_id) == agreement_id)
+            .order_by(col(AgreementVersion.version))
         )
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from policies import may_self_consent
 from policies.dates import local_date
@@ -119,7 +119,9 @@ def record_consent(
                 }
             ],
         )
-    known = set(session.scalars(select(Partner.id).where(Partner.id.in_(data.recipients))))  # type: ignore[attr-defined]
+    known = set(
+        session.scalars(select(col(Partner.id)).where(col(Partner.id).in_(data.recipients)))
+    )
     unknown = [index for index, recipient in enumerate(data.recipients) if recipient not in known]
     if unknown:
         raise Invalid(
@@ -248,9 +250,9 @@ def search(
 ) -> list[tuple[ConsentRecord, ConsentWithdrawal | None]]:
     rows = session.execute(
         select(ConsentRecord, ConsentWithdrawal)
-        .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == ConsentRecord.id)  # type: ignore[arg-type]
-        .where(ConsentRecord.subject_index == subject_index)
-        .order_by(ConsentRecord.created_at, ConsentRecord.id)
+        .outerjoin(ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == ConsentRecord.id)
+        .where(col(ConsentRecord.subject_index) == subject_index)
+        .order_by(col(ConsentRecord.created_at), col(ConsentRecord.id))
     ).all()
     return [(record, withdrawal) for record, withdrawal in rows if may_see(record, partner)]
 

@@ -113,27 +113,6 @@ class SignalRow(NamedTuple):
     wrap_version: int | None
 
 
-_SIGNAL = _sql(
-    "SELECT s.id, s.sender, s.purpose, s.category, s.urgency, s.status, s.subject_index,"
-    " s.subject_ref, s.agreement_id, s.agreement_version, s.data_key_id, s.data_key_version,"
-    " s.subject, s.summary, s.details, s.contact, s.created_at, s.updated_at, s.expires_at,"
-    " s.erased_at, k.wrapped, k.wrap_version"
-    " FROM signals s LEFT JOIN data_keys k ON k.id = s.data_key_id WHERE s.id = :id"
-)
-
-
-def signal_row(raw: Raw, signal_id: str) -> SignalRow | None:
-    rows = raw.rows(_SIGNAL, {"id": signal_id})
-    if not rows:
-        return None
-    row = list(rows[0])
-    for index in (16, 17, 18, 19):
-        row[index] = _moment(row[index])
-    for index in (12, 13, 14, 15, 20):
-        row[index] = bytes(row[index]) if row[index] is not None else None
-    return SignalRow(*row)
-
-
 class LiveSignal(NamedTuple):
     """A live signal's metadata (no content)."""
 
@@ -179,10 +158,11 @@ def live_about(
     recipients: dict[str, list[RecipientRow]] = defaultdict(list)
     for row in raw.rows(_LIVE, {"subject_index": subject_index, "now": raw.moment(now)}):
         key = row[0]
+        # mypy cannot tell a slice's length, so it counts too many arguments (call-arg).
         if key not in signals:
-            signals[key] = LiveSignal(*row[:10], _moment(row[10]), _moment(row[11]))  # type: ignore[arg-type]
+            signals[key] = LiveSignal(*row[:10], _moment(row[10]), _moment(row[11]))  # type: ignore[call-arg]
         if row[12] is not None:
-            recipients[key].append(RecipientRow(*row[12:17], _moment(row[17])))  # type: ignore[arg-type]
+            recipients[key].append(RecipientRow(*row[12:17], _moment(row[17])))  # type: ignore[call-arg]
     return [(signal, recipients[key]) for key, signal in signals.items()]
 
 
@@ -225,10 +205,11 @@ def signal_and_live(
         key = row[22]
         if key is None:
             continue
+        # mypy cannot tell a slice's length, so it counts too many arguments (call-arg).
         if key not in signals:
-            signals[key] = LiveSignal(*row[22:32], _moment(row[32]), _moment(row[33]))  # type: ignore[arg-type]
+            signals[key] = LiveSignal(*row[22:32], _moment(row[32]), _moment(row[33]))  # type: ignore[call-arg]
         if row[34] is not None:
-            recipients[key].append(RecipientRow(*row[34:39], _moment(row[39])))  # type: ignore[arg-type]
+            recipients[key].append(RecipientRow(*row[34:39], _moment(row[39])))  # type: ignore[call-arg]
     for index in (16, 17, 18, 19):
         target[index] = _moment(target[index])
     for index in (12, 13, 14, 15, 20):

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from records.db import Database
 from records.models import MasterKey
@@ -95,7 +95,9 @@ def read_keyring(session: Session, root: bytes) -> Keyring | None:
 
 def add_master_version(session: Session, root: bytes, now: datetime) -> int:
     """Add the next master key version (the caller commits)."""
-    current = session.exec(select(MasterKey.version).order_by(MasterKey.version.desc())).first()
+    current = session.exec(
+        select(MasterKey.version).order_by(col(MasterKey.version).desc())
+    ).first()
     version = (current or 0) + 1
     session.add(
         MasterKey(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from policies import Consent, Decision, Party, PolicySet, ShareRequest, decide, purposes_for
 from records import epochs
@@ -32,7 +33,7 @@ class PolicyView:
         recipient: str,
         purpose: str,
         category: str,
-        consents: list[Consent],
+        consents: Sequence[Consent],
         now: datetime,
     ) -> Decision:
         request = ShareRequest(self.party(sender), self.party(recipient), purpose, category)
@@ -61,7 +62,9 @@ class PolicyStore:
                 ),
                 {
                     row.id: Party(row.id, row.kind, active=row.status == "active")
-                    for row in session.execute(select(Partner.id, Partner.kind, Partner.status))
+                    for row in session.execute(
+                        select(col(Partner.id), col(Partner.kind), col(Partner.status))
+                    )
                 },
             )
             self._view = view
@@ -74,9 +77,9 @@ class PolicyStore:
 def consents_for(session: Session, subject_index: str) -> list[Consent]:
     """The subject's consents, as the engine reads them (withdrawals included)."""
     rows = session.execute(
-        select(ConsentRecord, ConsentWithdrawal.withdrawn_at)
-        .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == ConsentRecord.id)  # type: ignore[arg-type]
-        .where(ConsentRecord.subject_index == subject_index)
+        select(ConsentRecord, col(ConsentWithdrawal.withdrawn_at))
+        .outerjoin(ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == ConsentRecord.id)
+        .where(col(ConsentRecord.subject_index) == subject_index)
     ).all()
     return [to_consent(record, withdrawn_at) for record, withdrawn_at in rows]
 

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from records.fields import DataKeyHandle
+from records.hotpath import SignalRow
 from records.models import Signal
 
 CONTENT_FIELDS = ("subject", "summary", "details", "contact")
@@ -32,7 +33,9 @@ class Content:
         )
 
 
-def open_fields(signal: Signal, key: DataKeyHandle, fields: tuple[str, ...]) -> dict[str, Any]:
+def open_fields(
+    signal: Signal | SignalRow, key: DataKeyHandle, fields: tuple[str, ...]
+) -> dict[str, Any]:
     """Decrypt exactly `fields` (the ones a decision grants); the rest stay sealed."""
     opened: dict[str, Any] = {}
     for name in fields:

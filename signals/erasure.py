@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from audit.events import AuditDraft, record
 from auth.caller import Caller
@@ -61,8 +61,8 @@ def sweep_expired(db: Database, now: datetime, *, batch: int = 200) -> int:
     with db.session() as session:
         query = (
             select(Signal)
-            .where(Signal.erased_at.is_(None), Signal.expires_at <= now)  # type: ignore[union-attr,arg-type]
-            .order_by(Signal.expires_at)
+            .where(col(Signal.erased_at).is_(None), col(Signal.expires_at) <= now)
+            .order_by(col(Signal.expires_at))
             .limit(batch)
         )
         if not db.is_sqlite:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from notifications import events
 from records.models import Match, Signal
@@ -34,8 +35,8 @@ def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> lis
         if len(visible) < 2:
             continue
         exists = work.session.scalar(
-            select(Match.id).where(
-                Match.partner_id == partner, Match.subject_ref == signal.subject_ref
+            select(col(Match.id)).where(
+                col(Match.partner_id) == partner, col(Match.subject_ref) == signal.subject_ref
             )
         )
         if exists:
@@ -67,7 +68,9 @@ def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> lis
 def matches_for(work: Work, partner: str, purpose: str | None) -> list[tuple[Match, list[Signal]]]:
     """The partner's matches that still join two or more signals it may see now."""
     rows = work.session.scalars(
-        select(Match).where(Match.partner_id == partner).order_by(Match.created_at, Match.id)
+        select(Match)
+        .where(col(Match.partner_id) == partner)
+        .order_by(col(Match.created_at), col(Match.id))
     ).all()
     answer = []
     for match in rows:

@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, or_, select
+from sqlmodel import col
 
 from auth.caller import Caller
 from records.fields import unwrap
@@ -95,13 +96,15 @@ def read(work: Work, caller: Caller, signal_id: str) -> Readout:
     )
     if row is None:
         raise NotFound("no signal with this id", code="signal_not_found")
-    recipients = next((r for signal, r in live if signal.id == row.id), None)
+    recipients: Sequence[Any] | None = next((r for signal, r in live if signal.id == row.id), None)
     if recipients is None:
         recipients = recipients_of(work.session, row.id)
     seen = _admit(work, caller, row, recipients)
     content: dict[str, Any] = {}
     if row.wrapped is not None and row.data_key_id is not None:
-        key = unwrap(work.runtime.keyrings, row.data_key_id, row.wrap_version, row.wrapped)
+        # `wrapped` and `wrap_version` come from the same data_keys row (NOT NULL there).
+        version = cast(int, row.wrap_version)
+        key = unwrap(work.runtime.keyrings, row.data_key_id, version, row.wrapped)
         content = open_fields(row, key, seen.fields)
     related = [s for s in visible_to(work, caller.partner, caller.purpose, live) if s.id != row.id]
     return Readout(row, list(recipients), seen, content, related)
@@ -135,29 +138,29 @@ def listing(
     first; each shared one only while a rule in force still grants it."""
     partner = caller.partner
     mine = SignalRecipient
-    own = Signal.sender == partner
-    shared = and_(mine.partner_id.is_not(None), Signal.purpose == caller.purpose)  # type: ignore[union-attr]
+    own = col(Signal.sender) == partner
+    shared = and_(col(mine.partner_id).is_not(None), col(Signal.purpose) == caller.purpose)
     if status is not None:
-        own = and_(own, Signal.status == status)
-        shared = and_(shared, mine.status == status)
+        own = and_(own, col(Signal.status) == status)
+        shared = and_(shared, col(mine.status) == status)
     query = (
         select(Signal)
-        .outerjoin(mine, and_(mine.signal_id == Signal.id, mine.partner_id == partner))  # type: ignore[arg-type]
-        .where(or_(own, shared), Signal.erased_at.is_(None), Signal.expires_at > work.now)  # type: ignore[union-attr,arg-type]
+        .outerjoin(mine, and_(col(mine.signal_id) == Signal.id, col(mine.partner_id) == partner))
+        .where(or_(own, shared), col(Signal.erased_at).is_(None), col(Signal.expires_at) > work.now)
     )
     if category is not None:
-        query = query.where(Signal.category == category)
+        query = query.where(col(Signal.category) == category)
     if since is not None:
-        query = query.where(Signal.created_at >= since)  # type: ignore[arg-type]
+        query = query.where(col(Signal.created_at) >= since)
     if cursor is not None:
-        query = query.where(Signal.id < str(decode_cursor(cursor)))
-    rows = list(work.session.scalars(query.order_by(Signal.id.desc()).limit(limit + 1)))  # type: ignore[attr-defined]
+        query = query.where(col(Signal.id) < str(decode_cursor(cursor)))
+    rows = list(work.session.scalars(query.order_by(col(Signal.id).desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     recipients: dict[str, list[SignalRecipient]] = defaultdict(list)
     if rows:
         for row in work.session.scalars(
-            select(SignalRecipient).where(SignalRecipient.signal_id.in_([s.id for s in rows]))  # type: ignore[attr-defined]
+            select(SignalRecipient).where(col(SignalRecipient.signal_id).in_([s.id for s in rows]))
         ):
             recipients[row.signal_id].append(row)
     consents: dict[str, LazyConsents] = {}

@@ -10,7 +10,7 @@ from typing import Any
 from auth.caller import Caller
 from policies import Consent, Decision
 from policies.vocabulary import PURPOSE_MISMATCH
-from records.models import Signal, SignalRecipient
+from records.models import SignalRecipient
 from records.policy import PolicyView
 from signals.content import CONTENT_FIELDS
 
@@ -27,7 +27,7 @@ class LazyConsents(Sequence[Consent]):
             self._items = self._load()
         return self._items
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+    def __getitem__(self, index: Any) -> Any:
         return self._all()[index]
 
     def __len__(self) -> int:
@@ -88,8 +88,8 @@ def sight(
 
 
 def caller_sight(
-    signal: Signal,
-    recipients: Sequence[SignalRecipient],
+    signal: Any,
+    recipients: Sequence[SignalRecipient] | set[str],
     caller: Caller,
     view: PolicyView,
     consents: Sequence[Consent],

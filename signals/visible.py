@@ -19,7 +19,7 @@ Live = tuple[Any, list[Any]]  # a signal's metadata and its recipient rows
 def live_signals_about(work: Work, subject_index: str) -> list[Live]:
     """Every signal about the child that is neither erased nor past its retention, with its
     recipients of record, oldest first (metadata only, never content)."""
-    return live_about(work.raw, subject_index, work.now)  # type: ignore[return-value]
+    return live_about(work.raw, subject_index, work.now)
 
 
 def visible_to(work: Work, partner: str, purpose: str | None, live: Sequence[Live]) -> list[Any]:

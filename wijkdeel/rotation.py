@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from audit.anchoring import reseal_audit_key
 from auth.keys import reseal_signing_key
@@ -34,18 +34,22 @@ def rotate_master(session: Session, root: bytes, now: datetime) -> int:
 def pending(db: Database, current_version: int) -> int:
     with db.read_session() as session:
         data_keys = session.scalar(
-            select(func.count()).select_from(DataKey).where(DataKey.wrap_version < current_version)
+            select(func.count())
+            .select_from(DataKey)
+            .where(col(DataKey.wrap_version) < current_version)
         )
         signing = session.scalar(
             select(func.count())
             .select_from(SigningKey)
-            .where(SigningKey.key_version < current_version)
+            .where(col(SigningKey.key_version) < current_version)
         )
         webhooks = session.scalar(
             select(func.count()).select_from(Subscription).where(_old_secret(current_version))
         )
         audit_keys = session.scalar(
-            select(func.count()).select_from(AuditKey).where(AuditKey.key_version < current_version)
+            select(func.count())
+            .select_from(AuditKey)
+            .where(col(AuditKey.key_version) < current_version)
         )
     return int(data_keys or 0) + int(signing or 0) + int(webhooks or 0) + int(audit_keys or 0)
 
@@ -53,14 +57,19 @@ def pending(db: Database, current_version: int) -> int:
 def _batch(db: Database, keyrings: KeyringStore, current: int, size: int) -> int:
     with db.session() as session:
         query = (
-            select(DataKey).where(DataKey.wrap_version < current).order_by(DataKey.id).limit(size)
+            select(DataKey)
+            .where(col(DataKey.wrap_version) < current)
+            .order_by(col(DataKey.id))
+            .limit(size)
         )
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         rows = list(session.scalars(query))
         for row in rows:
             rewrap_data_key(row, keyrings)
-        signing = list(session.scalars(select(SigningKey).where(SigningKey.key_version < current)))
+        signing = list(
+            session.scalars(select(SigningKey).where(col(SigningKey.key_version) < current))
+        )
         for key in signing:
             reseal_signing_key(key, keyrings)
         webhooks = list(
@@ -68,7 +77,9 @@ def _batch(db: Database, keyrings: KeyringStore, current: int, size: int) -> int
         )
         for subscription in webhooks:
             reseal_subscription(subscription, keyrings)
-        audit_keys = list(session.scalars(select(AuditKey).where(AuditKey.key_version < current)))
+        audit_keys = list(
+            session.scalars(select(AuditKey).where(col(AuditKey.key_version) < current))
+        )
         for audit_key in audit_keys:
             reseal_audit_key(audit_key, keyrings)
         session.add_all([*rows, *signing, *webhooks, *audit_keys])
@@ -76,8 +87,8 @@ def _batch(db: Database, keyrings: KeyringStore, current: int, size: int) -> int
 
 
 def _old_secret(current: int) -> Any:
-    return (Subscription.secret_version < current) | (  # type: ignore[operator]
-        Subscription.previous_secret_version < current  # type: ignore[operator]
+    return (col(Subscription.secret_version) < current) | (
+        col(Subscription.previous_secret_version) < current
     )
 
 
@@ -97,7 +108,9 @@ def rewrap(
     # the newest version is older than their refresh interval, none can. Wait (in real time)
     # until then before the last pass.
     with db.read_session() as session:
-        created = session.scalar(select(MasterKey.created_at).where(MasterKey.version == current))
+        created = session.scalar(
+            select(col(MasterKey.created_at)).where(col(MasterKey.version) == current)
+        )
     young = (
         (created.timestamp() + KeyringStore.REFRESH_SECONDS + 1 - now().timestamp())
         if created

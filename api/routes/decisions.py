@@ -10,6 +10,7 @@ from api.context import audited
 from api.deps import Audit, Now, ReadSessionDep, RuntimeDep, require_read
 from api.schemas.agreements import DecisionPublic, DecisionRequest
 from auth.caller import Caller
+from policies import Rule
 from records.consents import invalid_bsn
 from records.policy import consents_for
 from records.subjects import elfproef
@@ -83,14 +84,14 @@ def explain(
     )
 
 
-def _rule(rule: object) -> dict[str, object]:
+def _rule(rule: Rule) -> dict[str, object]:
     return {
         "sender": rule.sender,
-        "recipient": rule.recipient,  # type: ignore[attr-defined]
+        "recipient": rule.recipient,
         "purposes": list(rule.purposes),
-        "categories": list(rule.categories),  # type: ignore[attr-defined]
+        "categories": list(rule.categories),
         "fields": list(rule.fields),
-        "legalBasis": rule.legal_basis,  # type: ignore[attr-defined]
+        "legalBasis": rule.legal_basis,
         "requiresConsent": rule.requires_consent,
-        "retentionDays": rule.retention_days,  # type: ignore[attr-defined]
+        "retentionDays": rule.retention_days,
     }

@@ -54,7 +54,7 @@ _CLIENT_AUTH = (
     ("client_assertion", "an ES256 JWT signed with the client's registered key", False),
     ("client_id", "optional with either method; must match the credentials", False),
 )
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     "400": {
         "description": "RFC 6749 §5.2 error: invalid_request, invalid_scope, unauthorized_client",
         "content": {

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Body, Page, Public
 
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "id": "convenant-noord",
     "title": "Convenant zorgsignalen Noord",
     "parties": ["kinderwerk-noord", "obs-de-linde", "wijkteam-noord"],

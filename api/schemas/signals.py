@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, EmailStr, Field
 
@@ -13,7 +13,7 @@ from api.schemas.common import SLUG_PATTERN, Body, OptionalDate, Page, Public
 Urgency = Literal["low", "normal", "high", "acute"]
 HandlingStatus = Literal["acknowledged", "in_progress", "closed"]
 
-CREATE_EXAMPLE = {
+CREATE_EXAMPLE: dict[str, Any] = {
     "subject": {"bsn": "111222333", "name": "Sam de Vries", "birthDate": "2017-03-02"},
     "category": "opvoeding",
     "urgency": "normal",

@@ -19,7 +19,7 @@ SQLModel.metadata.naming_convention = {
 metadata = SQLModel.metadata
 
 
-def utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def utc_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
 

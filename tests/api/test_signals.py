@@ -418,5 +418,7 @@ def test_master_rotation_then_rewrap_keeps_signals_readable(
 
 
 def test_since_needs_an_offset(client: TestClient, tokens: Tokens) -> None:
-    naive = client.get("/v1/signals", params={"since": "2026-01-01T00:00:00"}, headers=tokens.wijkteam)
+    naive = client.get(
+        "/v1/signals", params={"since": "2026-01-01T00:00:00"}, headers=tokens.wijkteam
+    )
     assert naive.status_code == 400 and naive.json()["invalidParams"][0]["name"] == "since"
