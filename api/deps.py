@@ -177,6 +177,7 @@ def require_read(*scopes: str) -> Callable[[Caller], Awaitable[Caller]]:
 AdminCaller = Annotated[Caller, Depends(require("admin"))]
 AdminReader = Annotated[Caller, Depends(require_read("admin"))]
 AuditorCaller = Annotated[Caller, Depends(require("audit:read"))]
+AuditorReader = Annotated[Caller, Depends(require_read("audit:read"))]
 
 
 async def in_one_hop(

@@ -10,7 +10,16 @@ from pydantic import AwareDatetime
 from starlette.responses import StreamingResponse
 
 from api.context import audited
-from api.deps import Audit, AuditorCaller, Cursor, Limit, Now, RuntimeDep, SessionDep
+from api.deps import (
+    Audit,
+    AuditorCaller,
+    AuditorReader,
+    Cursor,
+    Limit,
+    Now,
+    RuntimeDep,
+    SessionDep,
+)
 from api.negotiation import negotiate
 from api.schemas.audit import (
     CSV_EXAMPLE,
@@ -166,14 +175,16 @@ def list_events(
     openapi_extra=audited("audit.verify", "audit"),
 )
 def verify_chain(
-    session: SessionDep,
     runtime: RuntimeDep,
-    _: AuditorCaller,
+    _: AuditorReader,
     now: Now,
     audit: Audit,
     full: Annotated[bool, Query(description="walk from the first event")] = False,
 ) -> Any:
-    result = checkpoints.verify(runtime.db, session, full=full, now=now)
+    # The walk reads through the read pool; the checkpoint it records is written afterwards in
+    # a short transaction of its own, so a long walk never holds SQLite's writer.
+    with runtime.db.session() as writing:
+        result = checkpoints.verify(runtime.db, writing, full=full, now=now)
     audit.reason = _outcome(result, full)
     if not result.valid:
         return VerificationPublic.model_validate(
