@@ -94,3 +94,25 @@ def record(
 ) -> None:
     """Add the request's events to the caller's transaction."""
     session.execute(insert(EVENTS), draft.rows(outcome, reason))
+
+
+def system_event(
+    session: Session,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+) -> None:
+    """The event of a change the service makes by itself (first keys, a receiver's 410), in the
+    transaction of that change."""
+    draft = AuditDraft(
+        action=action,
+        at=now,
+        role="system",
+        resource_type=resource_type,
+        resource_id=resource_id,
+        reason=reason,
+    )
+    record(session, draft, "allow")

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose.backends.base import Key
 from sqlmodel import Session, col, select
 
+from audit.events import system_event
 from auth import jwt
 from records.db import Database
 from records.keyring import Keyring, KeyringStore
@@ -172,7 +173,8 @@ class SigningKeys:
         if not any(row.retired_at is None for row in rows):
             # Only on first start: the runtime warms this before any request is served.
             with self._db.session() as session:
-                create_signing_key(session, self._keyrings.get(), now)
+                kid = create_signing_key(session, self._keyrings.get(), now)
+                system_event(session, "key.create_signing", "signing_key", kid, now)
             with self._db.side_session() as session:
                 rows = self._published_rows(session, now)
         signer_row = max(

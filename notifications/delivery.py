@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import ColumnElement, func, select, update
 from sqlmodel import Session, col
 
+from audit.events import system_event
 from notifications.schedule import next_attempt_delay, parse_retry_after
 from notifications.signing import headers as signed_headers
 from notifications.subscriptions import signing_secrets, stop_pending
@@ -193,6 +194,14 @@ class Deliverer:
                 subscription.status, subscription.disabled_reason = "disabled", "gone"
                 subscription.updated_at = now
                 session.add(subscription)
+                system_event(
+                    session,
+                    "subscription.disable",
+                    "subscription",
+                    subscription.id,
+                    now,
+                    reason="receiver_answered_410",
+                )
             session.add(delivery)
             session.flush()
             stop_pending(session, job.subscription_id, "subscription_disabled", now)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from audit.events import system_event
 from records.db import Database
 from records.models import MasterKey
 
@@ -148,7 +149,10 @@ class KeyringStore:
         # Only on first start: the runtime warms this before any request is served.
         try:
             with self._db.session() as session:
-                add_master_version(session, self._root, self._clock())
+                version = add_master_version(session, self._root, self._clock())
+                system_event(
+                    session, "key.create_master", "master_key", str(version), self._clock()
+                )
         except IntegrityError:
             pass  # another process created version 1 at the same moment
         with self._db.side_session() as session:

@@ -136,7 +136,7 @@ def test_retry_after_is_honoured(
 
 
 def test_a_410_disables_the_subscription(
-    client: TestClient, tokens: Tokens, deliverer: Deliverer, clock: FrozenClock
+    client: TestClient, tokens: Tokens, deliverer: Deliverer, clock: FrozenClock, runtime: Runtime
 ) -> None:
     receiver = Receiver(free_port(), answers=[410])
     with receiving(receiver):
@@ -153,6 +153,8 @@ def test_a_410_disables_the_subscription(
         f"/v1/subscriptions/{subscription['id']}/deliveries", headers=tokens.wijkteam
     ).json()["items"]
     assert {i["status"] for i in items} == {"failed"}
+    disabled = audit_events(runtime, action="subscription.disable")
+    assert disabled[0]["resource_id"] == subscription["id"] and disabled[0]["role"] == "system"
 
 
 def test_a_failed_delivery_can_be_retried_by_hand(

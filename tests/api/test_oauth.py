@@ -425,6 +425,11 @@ def test_signing_key_rotation_keeps_old_tokens_valid_until_they_expire(
     assert all("d" not in key for key in client.get("/.well-known/jwks.json").json()["keys"])
 
 
+def test_first_keys_are_audited(client: TestClient, runtime: Runtime) -> None:
+    actions = {e["action"] for e in audit_events(runtime, role="system")}
+    assert {"key.create_master", "key.create_signing"} <= actions
+
+
 def test_discovery_metadata(client: TestClient) -> None:
     metadata = client.get("/.well-known/oauth-authorization-server").json()
     assert metadata["issuer"] == "http://testserver"
