@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
+from sqlmodel import Session
 
 from api.context import audited
 from api.deps import Audit, Now, ReadSessionDep, RuntimeDep, SessionDep, require, require_read
@@ -19,13 +21,31 @@ from auth.caller import Caller
 from notifications import events
 from records import consents
 from records.consents import NewConsent, invalid_bsn
+from records.models import ConsentRecord, ConsentWithdrawal
 from records.subjects import elfproef
+from wijkdeel.runtime import Runtime
 
 router = APIRouter(prefix="/consents", tags=["consents"])
 
 Writer = Annotated[Caller, Depends(require("consents:write"))]
 Reader = Annotated[Caller, Depends(require_read("consents:read"))]
 ConsentId = Annotated[str, Path(max_length=36, description="the consent's id")]
+
+
+def _answer(
+    session: Session,
+    record: ConsentRecord,
+    withdrawal: ConsentWithdrawal | None,
+    caller: Caller,
+    runtime: Runtime,
+    now: datetime,
+) -> ConsentPublic:
+    """The consent as this caller may see it (personal fields only for its recorder)."""
+    return _public(
+        consents.view(
+            session, record, withdrawal, partner=caller.partner, keyrings=runtime.keyrings, now=now
+        )
+    )
 
 
 def _public(view: consents.ConsentView) -> ConsentPublic:
@@ -75,11 +95,7 @@ def create_consent(
         record.subject_ref,
         "consent",
     )
-    return _public(
-        consents.view(
-            session, record, None, partner=caller.partner, keyrings=runtime.keyrings, now=now
-        )
-    )
+    return _answer(session, record, None, caller, runtime, now)
 
 
 @router.get(
@@ -98,11 +114,7 @@ def read_consent(
 ) -> ConsentPublic:
     record, withdrawal = consents.load(session, id, caller.partner)
     audit.subject_ref = record.subject_ref
-    return _public(
-        consents.view(
-            session, record, withdrawal, partner=caller.partner, keyrings=runtime.keyrings, now=now
-        )
-    )
+    return _answer(session, record, withdrawal, caller, runtime, now)
 
 
 @router.post(
@@ -132,11 +144,7 @@ def withdraw_consent(
     )
     audit.subject_ref = record.subject_ref
     events.consent_withdrawn(session, record, now=now, max_attempts=runtime.max_attempts)
-    return _public(
-        consents.view(
-            session, record, withdrawal, partner=caller.partner, keyrings=runtime.keyrings, now=now
-        )
-    )
+    return _answer(session, record, withdrawal, caller, runtime, now)
 
 
 @router.post(
@@ -160,16 +168,7 @@ def search_consents(
     found = consents.search(session, index, caller.partner)
     return ConsentPage(
         items=[
-            _public(
-                consents.view(
-                    session,
-                    record,
-                    withdrawal,
-                    partner=caller.partner,
-                    keyrings=runtime.keyrings,
-                    now=now,
-                )
-            )
+            _answer(session, record, withdrawal, caller, runtime, now)
             for record, withdrawal in found
         ],
         next_cursor=None,

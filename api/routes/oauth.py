@@ -252,6 +252,20 @@ async def token(request: Request) -> Response:
     )
 
 
+def _presented(rt: Runtime, form: dict[str, str], event: AuditDraft) -> dict[str, Any] | None:
+    """The claims of the `token` parameter of revoke and introspect, or None when it is not a
+    valid token of ours; the audit event names its jti."""
+    value = form.get("token")
+    if not value:
+        raise OAuthError("invalid_request", "token is required")
+    try:
+        claims = rt.verifier.verify(value, event.at)
+    except jwt.TokenError:
+        return None
+    event.resource_id = str(claims["jti"])[:128]
+    return claims
+
+
 @router.post(
     "/revoke",
     summary="Revoke an access token (RFC 7009)",
@@ -275,14 +289,9 @@ async def revoke(request: Request) -> Response:
     event = draft(request)
 
     def act(session: Session, authenticated: Authenticated, form: dict[str, str]) -> None:
-        value = form.get("token")
-        if not value:
-            raise OAuthError("invalid_request", "token is required")
-        try:
-            claims = rt.verifier.verify(value, event.at)
-        except jwt.TokenError:
+        claims = _presented(rt, form, event)
+        if claims is None:
             return  # RFC 7009 §2.2: an invalid token needs no revocation
-        event.resource_id = str(claims["jti"])[:128]
         if claims["client_id"] != authenticated.client.id:
             raise OAuthError("unauthorized_client", "a token can only be revoked by its client")
         tokens.revoke(session, claims)
@@ -315,15 +324,13 @@ async def introspect(request: Request) -> Response:
     event = draft(request)
 
     def act(session: Session, authenticated: Authenticated, form: dict[str, str]) -> Introspection:
-        value = form.get("token")
-        if not value:
-            raise OAuthError("invalid_request", "token is required")
+        claims = _presented(rt, form, event)
         try:
-            claims = rt.verifier.verify(value, event.at)
+            if claims is None:
+                return Introspection(active=False)
             tokens.resolve_caller(session, claims)
-        except (jwt.TokenError, DomainError):
+        except DomainError:
             return Introspection(active=False)
-        event.resource_id = str(claims["jti"])[:128]
         own = claims["partner"] == authenticated.partner.id
         if authenticated.client.role == "partner" and not own:
             return Introspection(active=False)
