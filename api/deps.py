@@ -24,9 +24,9 @@ from audit.events import AuditDraft, record
 from auth import jwt
 from auth.caller import Caller
 from auth.tokens import caller_from, resolve_caller
+from core.errors import Forbidden, TooManyRequests, Unauthorized
 from records.hotpath import Raw
 from records.pages import MAX_LIMIT
-from wijkdeel.errors import Forbidden, TooManyRequests, Unauthorized
 from wijkdeel.runtime import Runtime
 
 T = TypeVar("T")

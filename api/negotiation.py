@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wijkdeel.errors import NotAcceptable
+from core.errors import NotAcceptable
 
 
 def _ranges(accept: str) -> list[tuple[str, str, float]]:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from api.context import bearer_token, context, draft, runtime
 from audit.events import Outcome
 from auth import jwt
-from wijkdeel.errors import DomainError
+from core.errors import DomainError
 
 log = logging.getLogger("wijkdeel.api")
 

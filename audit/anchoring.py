@@ -29,9 +29,9 @@ from sqlmodel import Session, select
 from audit.chain import Head
 from auth import jwt
 from auth.keys import AUDIT, add_es256_key, open_key, public_jwk, reseal_key, thumbprint
+from core.clock import rfc3339
 from records.keyring import Keyring, KeyringStore, SealError
 from records.models import AuditKey
-from wijkdeel.clock import rfc3339
 
 TYP = "audit-checkpoint+jwt"
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")

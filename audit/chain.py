@@ -20,9 +20,9 @@ import orjson
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Connection
 
+from core.clock import rfc3339
 from records.db import Database
 from records.models import AuditEvent
-from wijkdeel.clock import rfc3339
 
 GENESIS = "0" * 64
 # An arbitrary constant that names "the audit chain" among PostgreSQL advisory locks.

@@ -18,10 +18,10 @@ from sqlmodel import Session
 
 from audit import chain
 from audit.chain import CHAIN_COLUMNS, PUBLIC_NAMES, events
+from core.clock import rfc3339
+from core.errors import BadRequest
 from records.db import Database
 from records.pages import Page, decode_cursor, encode_cursor
-from wijkdeel.clock import rfc3339
-from wijkdeel.errors import BadRequest
 
 # The public fields in the order of API.md (and of the CSV columns).
 FIELDS = (*PUBLIC_NAMES, "hash")

@@ -17,9 +17,9 @@ from auth.caller import Caller
 from auth.clients import OAuthError
 from auth.keys import SigningKeys
 from auth.scopes import ScopeError, grant
+from core.errors import Forbidden, Unauthorized
 from records.hotpath import Raw, caller_row
 from records.models import Client, Partner, RevokedToken
-from wijkdeel.errors import Forbidden, Unauthorized
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105  (a media type)
 LEEWAY_SECONDS = 30

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.errors import Conflict, NotFound
 from records.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.pages import Page, decode_cursor, encode_cursor
-from wijkdeel.errors import Conflict, NotFound
 
 
 def deliveries(

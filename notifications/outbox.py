@@ -17,10 +17,10 @@ import orjson
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.clock import rfc3339
 from records.bulk import insert_all
 from records.ids import time_ordered_id
 from records.models import Delivery, OutboxEvent, Subscription
-from wijkdeel.clock import rfc3339
 
 EVENT_TYPES = ("signal.created", "signal.updated", "match.created", "consent.withdrawn")
 SUBSCRIPTIONS = Subscription.__table__  # type: ignore[attr-defined]

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from core.errors import Invalid, NotFound
 from notifications.signing import new_secret
 from notifications.targets import Resolver, TargetRefused, check_url
 from records.keyring import Keyring, KeyringStore
 from records.models import Delivery, Subscription
-from wijkdeel.errors import Invalid, NotFound
 
 OVERLAP = timedelta(hours=24)
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from core.errors import Conflict, Invalid, NotFound
 from policies import Agreement, Rule, validate_agreement
 from records import epochs
 from records.models import AgreementRecord, AgreementVersion, Partner
-from wijkdeel.errors import Conflict, Invalid, NotFound
 
 
 def to_policy(document: dict[str, Any], version: int) -> Agreement:

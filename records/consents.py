@@ -11,13 +11,13 @@ import orjson
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.errors import Conflict, Invalid, NotFound
 from policies import may_self_consent
 from policies.dates import local_date
 from records.fields import DataKeyHandle, load_data_key, new_data_key
 from records.keyring import Keyring, KeyringStore
 from records.models import ConsentRecord, ConsentWithdrawal, Partner
 from records.subjects import SubjectKeys, elfproef
-from wijkdeel.errors import Conflict, Invalid, NotFound
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import orjson
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from wijkdeel.errors import BadRequest
+from core.errors import BadRequest
 
 T = TypeVar("T")
 MAX_LIMIT = 1000

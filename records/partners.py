@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.errors import Conflict, NotFound
 from records import epochs
 from records.models import Client, Partner
 from records.pages import Page, keyset_page
-from wijkdeel.errors import Conflict, NotFound
 
 
 def new_client_id() -> str:

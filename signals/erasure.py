@@ -13,11 +13,11 @@ from sqlmodel import Session, col
 
 from audit.events import AuditDraft, record
 from auth.caller import Caller
+from core.errors import Forbidden, Gone, NotFound
 from records.db import Database
 from records.models import DataKey, Signal
 from signals.sharing import recipients_of
 from signals.work import Work
-from wijkdeel.errors import Forbidden, Gone, NotFound
 
 
 def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from auth.caller import Caller
+from core.errors import Conflict, Forbidden
 from notifications import events
 from records.models import Signal, SignalRecipient
 from signals.reading import ORDER, load_for
 from signals.work import Work
-from wijkdeel.errors import Conflict, Forbidden
 
 
 def set_status(

@@ -12,6 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
 from auth.caller import Caller
+from core.errors import Forbidden, Gone, NotFound
 from records.fields import unwrap
 from records.hotpath import signal_and_live
 from records.models import Signal, SignalRecipient
@@ -21,7 +22,6 @@ from signals.sharing import recipients_of
 from signals.visibility import LazyConsents, Sight, caller_sight, sight
 from signals.visible import visible_to
 from signals.work import Work
-from wijkdeel.errors import Forbidden, Gone, NotFound
 
 ORDER = ("open", "acknowledged", "in_progress", "closed")
 

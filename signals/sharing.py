@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from audit.events import AuditDraft
 from auth.caller import Caller
+from core.errors import Forbidden, Invalid
 from notifications import events
 from policies import Decision
 from policies.vocabulary import NO_AGREEMENT, REASONS
@@ -21,7 +22,6 @@ from records.subjects import elfproef
 from signals.content import Content
 from signals.matches import record_matches
 from signals.work import Work
-from wijkdeel.errors import Forbidden, Invalid
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from core.clock import FrozenClock
 from records import migrate
 from records.db import Database
 from records.models import metadata
-from wijkdeel.clock import FrozenClock
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.settings import Settings
 

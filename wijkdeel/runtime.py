@@ -12,13 +12,13 @@ from auth.clients import ClientAuthenticator
 from auth.keys import SigningKeys
 from auth.secrets import SecretHasher
 from auth.tokens import TokenVerifier
+from core.clock import Clock, system_clock
 from notifications.schedule import parse_schedule
 from notifications.targets import Resolver, SystemResolver
 from records.db import Database
 from records.keyring import KeyringStore
 from records.policy import PolicyStore
 from records.subjects import SubjectKeys
-from wijkdeel.clock import Clock, system_clock
 from wijkdeel.settings import ConfigurationError, Settings, get_settings
 
 

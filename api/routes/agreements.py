@@ -11,9 +11,9 @@ from api.deps import AdminCaller, Audit, Now, ReadCallerDep, ReadSessionDep, Ses
 from api.schemas.agreements import AgreementBody, AgreementPage, AgreementPublic
 from api.schemas.common import SLUG_PATTERN
 from auth.caller import Caller
+from core.errors import Invalid, NotFound
 from records import agreements
 from records.models import AgreementVersion
-from wijkdeel.errors import Invalid, NotFound
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
 

@@ -36,9 +36,9 @@ from audit import checkpoints, export, queries
 from audit.chain import Verification
 from audit.events import AuditDraft
 from audit.queries import EventFilter
+from core.clock import rfc3339
 from records.consents import invalid_bsn
 from records.subjects import elfproef
-from wijkdeel.clock import rfc3339
 from wijkdeel.runtime import Runtime
 
 router = APIRouter(tags=["audit"])

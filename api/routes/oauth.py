@@ -25,7 +25,7 @@ from auth.clients import (
     basic_credentials,
     remember_assertion,
 )
-from wijkdeel.errors import DomainError
+from core.errors import DomainError
 from wijkdeel.runtime import Runtime
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])

@@ -31,9 +31,9 @@ from api.schemas.partners import (
 )
 from auth.jwks import JwksError, validate_jwks
 from auth.secrets import new_secret
+from core.errors import Invalid
 from records import partners
 from records.models import Client, Partner
-from wijkdeel.errors import Invalid
 
 router = APIRouter(prefix="/partners", tags=["partners"])
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from audit.chain import events, seal_all
 from audit.events import AuditDraft, record
+from core.clock import FrozenClock, rfc3339
 from tests.api.test_consents import consent_body
 from tests.api.test_signals import BSN, DETAILS, NAME, SUMMARY, Tokens, send, signal_body
 from tests.factories import (
@@ -27,7 +28,6 @@ from tests.factories import (
     make_neighbourhood,
     token,
 )
-from wijkdeel.clock import FrozenClock, rfc3339
 from wijkdeel.runtime import Runtime
 
 FIELDS = [

@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from core.clock import FrozenClock
 from notifications.delivery import Deliverer
 from notifications.signing import sign
 from tests.api.test_consents import consent_body
 from tests.api.test_signals import BSN, DETAILS, NAME, SUMMARY, Tokens, signal_body
 from tests.factories import Neighbourhood, audit_events, make_neighbourhood
 from tests.receiver import Receiver, free_port, receiving
-from wijkdeel.clock import FrozenClock
 from wijkdeel.runtime import Runtime
 from wijkdeel.worker import deliverer_for
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from jose import jwt as jose_jwt
 
 from api.app import create_app
+from core.clock import FrozenClock
 from tests.factories import (
     ASSERTION_TYPE,
     Credentials,
@@ -24,7 +25,6 @@ from tests.factories import (
     make_neighbourhood,
     token,
 )
-from wijkdeel.clock import FrozenClock
 from wijkdeel.runtime import Runtime, build_runtime
 
 TOKEN_URL = "/v1/oauth/token"

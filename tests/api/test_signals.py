@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from core.clock import FrozenClock
 from tests.api.test_consents import consent_body
 from tests.factories import (
     Neighbourhood,
@@ -17,7 +18,6 @@ from tests.factories import (
     make_neighbourhood,
     token,
 )
-from wijkdeel.clock import FrozenClock
 from wijkdeel.runtime import Runtime
 
 BSN, NAME = "111222333", "Sam de Vries"

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.clock import system_clock
 from notifications import subscriptions
 from notifications.outbox import emit
 from records import partners
@@ -25,7 +26,6 @@ from tests.api.test_signals import Tokens, signal_body
 from tests.conftest import MASTER_KEY, settings_for_tests
 from tests.factories import bootstrap_admin, make_neighbourhood, token
 from tests.receiver import Receiver, free_port, receiving
-from wijkdeel.clock import system_clock
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker, deliverer_for
 

@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from api.schemas.agreements import AgreementBody
 from audit.events import record
+from core.errors import DomainError
 from records import agreements
 from records.models import AgreementRecord
 from wijkdeel.cli.common import fail, open_runtime, operator_event
-from wijkdeel.errors import DomainError
 
 agreements_app = typer.Typer(help="Import and export sharing agreements.", no_args_is_help=True)
 

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from audit import anchoring, chain, checkpoints
 from audit.anchoring import CheckpointRefused, SignedHead
 from audit.events import record
+from core.clock import rfc3339
 from wijkdeel.cli.common import fail, open_runtime, operator_event
-from wijkdeel.clock import rfc3339
 from wijkdeel.runtime import Runtime
 
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
