@@ -32,7 +32,7 @@ SEAL_BATCH = 2000
 events = AuditEvent.__table__  # type: ignore[attr-defined]
 
 # Column order of every chain read; the hashed document is built from it positionally.
-CHAIN_COLUMNS = (
+BASE_COLUMNS = (
     "seq", "id", "at", "client_id", "partner", "role", "action", "resource_type",
     "resource_id", "subject_ref", "purpose", "legal_basis", "agreement_id",
     "agreement_version", "outcome", "reason", "request_id", "ip", "prev_hash",
@@ -42,14 +42,46 @@ PUBLIC_NAMES = (
     "resourceId", "subjectRef", "purpose", "legalBasis", "agreementId",
     "agreementVersion", "outcome", "reason", "requestId", "ip", "prevHash",
 )  # fmt: skip
+# Fields added after the first release. An event holds them in its hashed document only when
+# they are set, so every event sealed before they existed keeps its hash.
+OPTIONAL_COLUMNS = ("count", "actor_person", "actor_professional", "processing_activity_id")
+OPTIONAL_NAMES = ("count", "actor", "processingActivityId")
+CHAIN_COLUMNS = BASE_COLUMNS + OPTIONAL_COLUMNS
 _SORTED = sorted(range(len(PUBLIC_NAMES)), key=lambda i: PUBLIC_NAMES[i])
 _AT = CHAIN_COLUMNS.index("at")
+_ROLE = CHAIN_COLUMNS.index("role")
+_BASE = len(BASE_COLUMNS)
+
+
+def optional_fields(
+    count: int | None,
+    actor_person: str | None,
+    actor_professional: str | None,
+    processing_activity_id: str | None,
+    *,
+    role: str | None,
+) -> dict[str, Any]:
+    """The later fields of an event as its public document holds them (absent when unset)."""
+    fields: dict[str, Any] = {}
+    if count is not None:
+        fields["count"] = count
+    if actor_person is not None:
+        fields["actor"] = {"person": actor_person, "role": role}
+    elif actor_professional is not None:
+        fields["actor"] = {"professional": actor_professional}
+    if processing_activity_id is not None:
+        fields["processingActivityId"] = processing_activity_id
+    return fields
 
 
 def canonical(values: Sequence[Any]) -> bytes:
     """Canonical JSON of one event given in CHAIN_COLUMNS order (`at` as a datetime)."""
     document = {PUBLIC_NAMES[i]: values[i] for i in _SORTED}
     document["at"] = rfc3339(values[_AT])
+    later = optional_fields(*values[_BASE:], role=values[_ROLE])
+    if later:
+        document.update(later)
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     return orjson.dumps(document)
 
 
@@ -91,6 +123,9 @@ def seal_on(conn: Connection, *, lock: bool, batch: int = SEAL_BATCH) -> int:
     ).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
     columns = [events.c[name] for name in CHAIN_COLUMNS if name not in ("seq", "prev_hash")]
+    # The row read is CHAIN_COLUMNS without seq and prev_hash: seq goes first, prev_hash
+    # between the base columns and the later ones.
+    split = _BASE - 1
     rows = conn.execute(
         select(events.c.pk, *columns)
         .where(events.c.seq.is_(None))
@@ -102,9 +137,9 @@ def seal_on(conn: Connection, *, lock: bool, batch: int = SEAL_BATCH) -> int:
     updates = []
     for row in rows:
         seq += 1
-        values = (seq, *row[1:], prev)
-        prev = event_hash(values)
-        updates.append({"b_pk": row.pk, "b_seq": seq, "b_prev": values[-1], "b_hash": prev})
+        values = (seq, *row[1:split], prev, *row[split:])
+        link, prev = prev, event_hash(values)
+        updates.append({"b_pk": row.pk, "b_seq": seq, "b_prev": link, "b_hash": prev})
     conn.execute(
         update(events)
         .where(events.c.pk == bindparam("b_pk"))
@@ -138,7 +173,8 @@ class Verification:
 # this way is checked once more through canonical() before it is called altered, so the fast
 # path can never decide differently from the definition.
 WALK_NAMES = tuple(PUBLIC_NAMES[i] for i in _SORTED)
-_WALK_COLUMNS = tuple(CHAIN_COLUMNS[i] for i in _SORTED)
+_WALK_COLUMNS = tuple(BASE_COLUMNS[i] for i in _SORTED)
+_W_ROLE = WALK_NAMES.index("role")
 _W_SEQ = WALK_NAMES.index("seq")
 _W_PREV = WALK_NAMES.index("prevHash")
 _W_AT = WALK_NAMES.index("at")
@@ -206,7 +242,8 @@ def _walk(
     first event's link is left to the caller."""
     columns = ", ".join(_AT_SQL[dialect] if name == "at" else name for name in _WALK_COLUMNS)
     where = f"seq > {_AFTER[dialect]}" + (f" AND seq <= {int(upto)}" if upto is not None else "")
-    sql = f"SELECT {columns}, hash FROM audit_events WHERE {where} ORDER BY seq"  # noqa: S608  (constants and integers only)
+    later = ", ".join(OPTIONAL_COLUMNS)
+    sql = f"SELECT {columns}, hash, {later} FROM audit_events WHERE {where} ORDER BY seq"  # noqa: S608  (constants and integers only)
     raw = conn.connection.dbapi_connection
     assert raw is not None
     # A server-side cursor on PostgreSQL: constant memory however long the chain.
@@ -226,8 +263,13 @@ def _walk(
                         return _Walked(last, "broken_link", seq, first_prev)
                     first_prev = row[_W_PREV]
                 stored = row[_W_HASH]
-                # zip stops before the row's last column, the stored hash itself.
-                document = dumps(dict(zip(names, row, strict=False)))
+                # zip stops before the stored hash and the later fields.
+                fields = dict(zip(names, row, strict=False))
+                if any(value is not None for value in row[_W_HASH + 1 :]):
+                    fields.update(optional_fields(*row[_W_HASH + 1 :], role=row[_W_ROLE]))
+                    document = dumps(fields, option=orjson.OPT_SORT_KEYS)
+                else:
+                    document = dumps(fields)
                 if sha256(document).hexdigest() != stored and (
                     not _event_hashes_to(conn, seq, stored)
                 ):

@@ -36,6 +36,10 @@ class AuditDraft:
     agreement_id: str | None = None
     agreement_version: int | None = None
     reason: str | None = None
+    count: int | None = None
+    actor_person: str | None = None
+    actor_professional: str | None = None
+    processing_activity_id: str | None = None
     extra: list[AuditDraft] = field(default_factory=list)
 
     def who(self, *, client_id: str, partner: str, role: str, purpose: str | None) -> None:
@@ -75,6 +79,10 @@ class AuditDraft:
             "reason": reason or self.reason or None,
             "request_id": self.request_id,
             "ip": self.ip,
+            "count": self.count,
+            "actor_person": self.actor_person,
+            "actor_professional": self.actor_professional,
+            "processing_activity_id": self.processing_activity_id,
         }
 
     def rows(self, outcome: Outcome, reason: str | None = None) -> list[dict[str, Any]]:

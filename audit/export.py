@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from audit.queries import FIELDS
+from audit.queries import CSV_FIELDS
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
@@ -23,7 +23,7 @@ MEDIA_TYPES = {CSV: "text/csv; charset=utf-8", NDJSON: "application/x-ndjson"}
 
 
 def csv_header() -> bytes:
-    return _csv_rows([list(FIELDS)])
+    return _csv_rows([list(CSV_FIELDS)])
 
 
 def _csv_rows(rows: Iterable[list[Any]]) -> bytes:
@@ -34,10 +34,16 @@ def _csv_rows(rows: Iterable[list[Any]]) -> bytes:
 
 def render(media_type: str, items: list[dict[str, Any]]) -> bytes:
     if media_type == CSV:
-        return _csv_rows(
-            [["" if item[name] is None else item[name] for name in FIELDS] for item in items]
-        )
+        return _csv_rows([[_cell(item.get(name)) for name in CSV_FIELDS] for item in items])
     return b"".join(orjson.dumps(item) + b"\n" for item in items)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()  # `actor`, as compact JSON
+    return value
 
 
 def stream(media_type: str, chunks: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]:

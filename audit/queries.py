@@ -17,16 +17,20 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from audit import chain
-from audit.chain import CHAIN_COLUMNS, PUBLIC_NAMES, events
+from audit.chain import BASE_COLUMNS, OPTIONAL_COLUMNS, OPTIONAL_NAMES, PUBLIC_NAMES, events
 from core.clock import rfc3339
 from core.errors import BadRequest
 from records.db import Database
 from records.pages import Page, decode_cursor, encode_cursor
 
-# The public fields in the order of API.md (and of the CSV columns).
+# The public fields in the order of API.md, then the later ones (absent from an event that does
+# not hold them); all of them are CSV columns.
 FIELDS = (*PUBLIC_NAMES, "hash")
-_COLUMNS = [events.c[name] for name in CHAIN_COLUMNS] + [events.c.hash]
+CSV_FIELDS = (*FIELDS, *OPTIONAL_NAMES)
+_COLUMNS = [events.c[name] for name in (*BASE_COLUMNS, "hash", *OPTIONAL_COLUMNS)]
 _AT = FIELDS.index("at")
+_ROLE = FIELDS.index("role")
+_LATER = len(FIELDS)
 EXPORT_CHUNK = 2000
 # How much an auditor's read seals itself before reading (the worker normally has done it).
 SEAL_BATCHES = 5
@@ -127,8 +131,9 @@ def statement(
 
 def public(row: Sequence[Any]) -> dict[str, Any]:
     """One event as the API shows it; `at` in exactly the form it was hashed in."""
-    item = dict(zip(FIELDS, row, strict=True))
+    item = dict(zip(FIELDS, row[:_LATER], strict=True))
     item["at"] = rfc3339(row[_AT])
+    item.update(chain.optional_fields(*row[_LATER:], role=row[_ROLE]))
     return item
 
 

@@ -113,6 +113,10 @@ def _events(count: int, *, seed: int = 7) -> Iterator[list[tuple[Any, ...]]]:
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
             prev,
+            None,
+            None,
+            None,
+            None,
         )
         prev = event_hash(values)
         batch.append((*values, prev))

@@ -115,6 +115,7 @@ def _note(audit: AuditDraft, media: str, where: EventFilter) -> None:
 @router.get(
     "/audit/events",
     response_model=AuditEventPage,
+    response_model_exclude_unset=True,
     summary="Search the audit log",
     description="Sealed events in chain order (`seq`), filtered; pages follow `nextCursor` and "
     "never skip or repeat an event while new ones are appended. `since` is inclusive, `until` "
@@ -210,6 +211,7 @@ def _outcome(result: Verification, full: bool) -> str:
 @router.post(
     "/audit/subject-report",
     response_model=SubjectReportPage,
+    response_model_exclude_unset=True,
     summary="Every event about one child (GDPR art. 15)",
     description="Who (partner, client, role) did what (action, resource, outcome), when, for "
     "which purpose, on which legal basis and agreement version - every sealed event about the "

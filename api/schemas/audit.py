@@ -32,14 +32,30 @@ _EXAMPLE_VALUES = (
     "3f7d1c9e-0a4b-4e2f-8c6d-1b2a3c4d5e6f",
     "192.0.2.10",
     "9d4e1f0a" * 8,
+    None,
+    None,
+    None,
+    None,
 )
 EVENT_EXAMPLE: dict[str, Any] = {
-    **dict(zip(FIELDS, (*_EXAMPLE_VALUES, event_hash(_EXAMPLE_VALUES)), strict=True)),
+    **dict(
+        zip(FIELDS, (*_EXAMPLE_VALUES[: len(FIELDS) - 1], event_hash(_EXAMPLE_VALUES)), strict=True)
+    ),
     "at": "2026-11-29T10:00:01.250000Z",
 }
 CSV_EXAMPLE = (export.csv_header() + export.render(export.CSV, [EVENT_EXAMPLE])).decode()
 NDJSON_EXAMPLE = export.render(export.NDJSON, [EVENT_EXAMPLE]).decode()
 SUBJECT_REF_PATTERN = r"^sr_[a-z2-7]{26}$"
+
+
+class AuditActor(Public):
+    """Who acted in person: a person signed in to the console (`person`, with the `role` they
+    acted in), or a partner's professional on whose behalf its system called (`professional`,
+    the partner's own stable id for them)."""
+
+    person: str | None = None
+    role: str | None = None
+    professional: str | None = None
 
 
 class AuditEventPublic(Public):
@@ -75,6 +91,18 @@ class AuditEventPublic(Public):
     ip: str | None
     prev_hash: str | None
     hash: str | None
+    count: int | None = Field(
+        default=None,
+        description="for refusals of requests that could not be identified: how many alike "
+        "(same source, action and reason) arrived in that minute; absent otherwise",
+    )
+    actor: AuditActor | None = Field(
+        default=None, description="the person or professional who acted; absent when a system did"
+    )
+    processing_activity_id: str | None = Field(
+        default=None,
+        description="the processing activity of the register (AVG art. 30) this falls under",
+    )
 
 
 class AuditEventPage(Page[AuditEventPublic]):

@@ -54,6 +54,11 @@ class AuditEvent(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+    # Added in the second release; hashed only when set (audit.chain.OPTIONAL_COLUMNS).
+    count: int | None = None
+    actor_person: str | None = Field(default=None, max_length=64)
+    actor_professional: str | None = Field(default=None, max_length=64)
+    processing_activity_id: str | None = Field(default=None, max_length=64)
 
 
 class AuditCheckpoint(SQLModel, table=True):

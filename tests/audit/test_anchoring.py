@@ -108,12 +108,12 @@ def rechain(db: Database, *, change_seq: int) -> None:
             select(*[events.c[name] for name in CHAIN_COLUMNS]).order_by(events.c.seq)
         ).all()
         prev = GENESIS
+        link = CHAIN_COLUMNS.index("prev_hash")
         for row in rows:
-            values = (*row[:-1], prev)
+            values = (*row[:link], prev, *row[link + 1 :])
+            conn.execute(update(events).where(events.c.seq == row[0]).values(prev_hash=prev))
             prev = event_hash(values)
-            conn.execute(
-                update(events).where(events.c.seq == row[0]).values(prev_hash=values[-1], hash=prev)
-            )
+            conn.execute(update(events).where(events.c.seq == row[0]).values(hash=prev))
         conn.execute(text("DELETE FROM audit_checkpoints"))
 
 
