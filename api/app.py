@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
@@ -27,6 +30,7 @@ from api.routes import (
 )
 from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
+from wijkdeel.unit import Units
 from wijkdeel.worker import BackgroundWorker
 
 API_PREFIX = "/v1"
@@ -44,16 +48,25 @@ TAGS = [
 
 def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> FastAPI:
     runtime = runtime or build_runtime()
-    runtime.warm()
+    runtime.bootstrap()
     worker = BackgroundWorker(runtime) if run_worker else None
+    units = Units(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Enough threads for every database slot and the other work that runs in a thread, so
+        # no admitted unit of work ever waits for one (the settings check the sum).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = runtime.settings.threadpool_size
         if worker:
             worker.start()
+        counting = asyncio.create_task(_count_refusals(units))
         try:
             yield
         finally:
+            counting.cancel()
+            with contextlib.suppress(Exception):
+                await units.flush_refusals(everything=True)
             if worker:
                 worker.stop()
 
@@ -70,8 +83,13 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.units = units
     app.state.rate_limiter = RateLimiter(
         rate=runtime.settings.rate_limit, burst=runtime.settings.rate_burst
+    )
+    # Token requests per source address, before any client is known (argon2 is dear).
+    app.state.source_limiter = RateLimiter(
+        rate=runtime.settings.token_source_rate, burst=runtime.settings.token_source_burst
     )
     app.include_router(public.router)
     # The signal routes first: route matching walks the list, and they carry the load.
@@ -113,3 +131,15 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         )
 
     return app
+
+
+REFUSAL_FLUSH_SECONDS = 15.0
+
+
+async def _count_refusals(units: Units) -> None:
+    """Write the counts of anonymous refusals once their minute is over, also when no new
+    refusal arrives to trigger it."""
+    while True:
+        await asyncio.sleep(REFUSAL_FLUSH_SECONDS)
+        with contextlib.suppress(Exception):
+            await units.flush_refusals()

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from audit.events import AuditDraft
 from auth.caller import Caller
 from wijkdeel.runtime import Runtime
+from wijkdeel.unit import Units
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Path values recorded in the audit log must be identifiers, never something personal a
@@ -25,7 +26,6 @@ class RequestContext:
     ip: str | None
     caller: Caller | None = None
     draft: AuditDraft | None = None
-    audited: bool = field(default=False)
     logged: bool = field(default=False)
     response_started: bool = field(default=False)
 
@@ -39,6 +39,11 @@ def request_id_from(header: str | None) -> str:
 def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+def units(request: Request) -> Units:
+    found: Units = request.app.state.units
+    return found
 
 
 def context(request: Request) -> RequestContext:

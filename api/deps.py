@@ -1,109 +1,42 @@
-"""Typed dependencies: the request's transaction, the caller, and the scope it must hold.
+"""Typed dependencies: the request's unit of work, bound to the caller its route admits.
 
-A request that changes something runs in one write transaction that also holds its audit event
-(and outbox rows). A request that changes nothing reads from the read pool and its audit event
-is group-committed (audit.writer) before the answer leaves: same guarantee, and readers never
-queue behind SQLite's single writer.
+A handler declares the unit it needs (`unit: SignalWriter`) and hands it one plain function of
+the transaction and the caller; the unit runs that function with the caller's authentication in
+one trip to a worker thread, on one connection, and commits it with its audit event (see
+wijkdeel.unit). Handlers stay `async def`: they never touch the database themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from typing import Annotated, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
-from api.context import bearer_token, context, draft, runtime
+from api.context import bearer_token, context, draft, units
 from api.ratelimit import retry_after_header
-from audit.events import AuditDraft, record
+from audit.events import AuditDraft
 from auth import jwt
 from auth.caller import Caller
-from auth.tokens import caller_from, resolve_caller
+from auth.tokens import caller_from
 from core.errors import Forbidden, TooManyRequests, Unauthorized
-from records.hotpath import Raw
 from records.pages import MAX_LIMIT
 from wijkdeel.runtime import Runtime
+from wijkdeel.unit import Mode, Tx
 
 T = TypeVar("T")
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /v1/oauth/token")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
-
-@contextmanager
-def write_unit(request: Request) -> Iterator[Session]:
-    """Commits the change with its audit event, before the response leaves; or nothing."""
-    ctx = context(request)
-    with runtime(request).session() as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        if ctx.caller is not None and not ctx.audited:
-            record(session, draft(request), "allow")
-            ctx.audited = True
-        session.commit()
+Work = Callable[[Tx, Caller], T]
 
 
-@contextmanager
-def read_unit(request: Request) -> Iterator[Session]:
-    """Reads in a read-only transaction; the audit event is committed before the answer leaves."""
-    ctx = context(request)
-    rt = runtime(request)
-    with rt.db.read_session() as session:
-        yield session
-    if ctx.caller is not None and not ctx.audited:
-        rt.audit_writer.write(draft(request).rows("allow"))
-        ctx.audited = True
-
-
-def _session(request: Request) -> Iterator[Session]:
-    with write_unit(request) as session:
-        yield session
-
-
-def _read_session(request: Request) -> Iterator[Session]:
-    with read_unit(request) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
-ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
-
-
-# Dependencies that do no I/O are async: FastAPI runs plain `def` ones in the threadpool, and
-# each hop there costs more than the work.
-async def _runtime(request: Request) -> Runtime:
-    return runtime(request)
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-
-
-async def _now(request: Request) -> datetime:
-    """The request's moment: the same `now` for its decisions and its audit event."""
-    return draft(request).at
-
-
-Now = Annotated[datetime, Depends(_now)]
-
-
-async def _audit(request: Request) -> AuditDraft:
-    return draft(request)
-
-
-Audit = Annotated[AuditDraft, Depends(_audit)]
-
-
-def authenticate(request: Request, session: Session, raw: Raw | None = None) -> Caller:
-    """The caller behind the bearer token: verified, not revoked, partner active, in budget."""
-    rt = runtime(request)
+def verified_claims(request: Request, rt: Runtime, event: AuditDraft) -> dict[str, Any]:
+    """The claims of the request's bearer token if it is ours, signed and unexpired (whether it
+    is still good - not revoked, client and partner active - only the database can tell)."""
     token = bearer_token(request)
     if token is None:
         raise Unauthorized(
@@ -111,7 +44,6 @@ def authenticate(request: Request, session: Session, raw: Raw | None = None) -> 
             code="missing_token",
             headers={"WWW-Authenticate": 'Bearer realm="wijkdeel"'},
         )
-    event = draft(request)
     try:
         claims = rt.verifier.verify(token, event.at)
     except jwt.TokenError as error:
@@ -126,105 +58,96 @@ def authenticate(request: Request, session: Session, raw: Raw | None = None) -> 
         role=claims["role"],
         purpose=claims.get("purpose"),
     )
-    caller = caller_from(raw, claims) if raw is not None else resolve_caller(session, claims)
+    return claims
+
+
+def _check_scopes(scopes: tuple[str, ...], held: str) -> None:
+    if scopes and not set(scopes) & set(held.split()):
+        raise Forbidden(
+            f"this needs a token with scope {' or '.join(scopes)}", code="insufficient_scope"
+        )
+
+
+def authenticate(request: Request, tx: Tx, scopes: tuple[str, ...]) -> Caller:
+    """The caller behind the bearer token: verified, not revoked, partner active, in budget,
+    holding one of `scopes` (any token when there are none)."""
+    claims = verified_claims(request, tx.runtime, tx.audit)
+    caller = caller_from(tx.raw, claims)
+    tx.epoch = caller.policy_epoch
     wait = request.app.state.rate_limiter.take(caller.client_id)
     if wait is not None:
         raise TooManyRequests(
             "this client sends too many requests", headers=retry_after_header(wait)
         )
     context(request).caller = caller
+    _check_scopes(scopes, claims["scope"])
     return caller
 
 
-def check_scopes(caller: Caller, scopes: tuple[str, ...]) -> Caller:
-    if not any(caller.has(scope) for scope in scopes):
-        raise Forbidden(
-            f"this needs a token with scope {' or '.join(scopes)}", code="insufficient_scope"
-        )
-    return caller
+class Unit:
+    """The request's unit of work for callers holding one of `scopes` (no I/O until awaited)."""
+
+    def __init__(self, request: Request, scopes: tuple[str, ...]) -> None:
+        self.request = request
+        self.scopes = scopes
+
+    @property
+    def audit(self) -> AuditDraft:
+        return draft(self.request)
+
+    @property
+    def runtime(self) -> Runtime:
+        rt: Runtime = self.request.app.state.runtime
+        return rt
+
+    async def slow(self, work: Callable[..., T], *args: object) -> T:
+        """Slow work (argon2) outside the unit of work, a bounded number at a time."""
+        return await units(self.request).slow(work, *args)
+
+    async def read(self, work: Work[T], *, audited: bool = True) -> T:
+        """Run `work` on a read connection; its audit event is committed before it returns
+        (with `audited=False` only a refusal leaves one: a later unit writes the request's)."""
+        return await self._run("read", work, audited=audited)
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work` in a write transaction that commits it with its audit event."""
+        return await self._run("write", work)
+
+    async def quietly(self, mode: Mode, work: Callable[[Tx], T]) -> T:
+        """A further step of a request whose unit has already run (an export's next chunk):
+        admitted and run like any unit, without checking the caller again or a new event."""
+        return await units(self.request).run(mode, self.audit, work, audited=False)
+
+    async def _run(self, mode: Mode, work: Work[T], *, audited: bool = True) -> T:
+        def step(tx: Tx) -> T:
+            return work(tx, authenticate(self.request, tx, self.scopes))
+
+        return await units(self.request).run(mode, self.audit, step, audited=audited)
 
 
-def _caller(request: Request, session: SessionDep, _: Credentials) -> Caller:
-    return authenticate(request, session)
+def unit_for(*scopes: str) -> Any:
+    """A dependency giving the route's unit of work for callers holding any of `scopes`."""
+
+    async def make(request: Request, _: Credentials) -> Unit:
+        # A request without a valid token, or without the scope, is refused before its body
+        # is even read, as the signed token alone can tell; the unit checks the rest.
+        rt: Runtime = request.app.state.runtime
+        event = draft(request)
+        token = bearer_token(request)
+        if token is not None and not rt.verifier.knows(token):
+            # A first verification may re-read the published keys: in a thread.
+            claims = await anyio.to_thread.run_sync(verified_claims, request, rt, event)
+        else:
+            claims = verified_claims(request, rt, event)
+        _check_scopes(scopes, claims["scope"])
+        return Unit(request, scopes)
+
+    return Depends(make)
 
 
-def _read_caller(request: Request, session: ReadSessionDep, _: Credentials) -> Caller:
-    return authenticate(request, session)
-
-
-CallerDep = Annotated[Caller, Depends(_caller)]
-ReadCallerDep = Annotated[Caller, Depends(_read_caller)]
-
-
-def require(*scopes: str) -> Callable[[Caller], Awaitable[Caller]]:
-    """A dependency admitting callers whose token holds any of `scopes` (write transaction)."""
-
-    async def check(caller: CallerDep) -> Caller:
-        return check_scopes(caller, scopes)
-
-    return check
-
-
-def require_read(*scopes: str) -> Callable[[Caller], Awaitable[Caller]]:
-    """The same for routes that change nothing (read transaction, group-committed audit)."""
-
-    async def check(caller: ReadCallerDep) -> Caller:
-        return check_scopes(caller, scopes)
-
-    return check
-
-
-AdminCaller = Annotated[Caller, Depends(require("admin"))]
-AdminReader = Annotated[Caller, Depends(require_read("admin"))]
-AuditorCaller = Annotated[Caller, Depends(require("audit:read"))]
-AuditorReader = Annotated[Caller, Depends(require_read("audit:read"))]
-
-
-async def in_one_hop(
-    request: Request,
-    work: Callable[[Session, Caller, Raw | None], T],
-    *,
-    scopes: tuple[str, ...],
-    read: bool,
-) -> T:
-    """The whole request — caller, work, audit, commit — without the three or four threadpool
-    hops that sync dependencies cost: the same transaction and audit rules as above.
-
-    A read runs its hot statements on a pooled DBAPI connection (records.hotpath); its session
-    only connects if a rare path needs the ORM; its audit event is awaited from the group commit
-    without holding a thread. On PostgreSQL the work goes to the threadpool in one trip. On
-    SQLite it runs on the event loop itself: its statements take microseconds, reads never wait
-    for the writer (WAL), writes queue for the one writer connection anyway, and a thread hop
-    would cost more than the work.
-    """
-    if not read:
-
-        def write() -> T:
-            with write_unit(request) as session:
-                caller = check_scopes(authenticate(request, session), scopes)
-                return work(session, caller, None)
-
-        rt = runtime(request)
-        return write() if rt.db.is_sqlite else await run_in_threadpool(write)
-
-    rt = runtime(request)
-
-    def look() -> T:
-        pooled = rt.db.read_engine.raw_connection()
-        try:
-            raw = Raw(pooled.driver_connection, sqlite=rt.db.is_sqlite)
-            with rt.db.read_session() as session:
-                caller = check_scopes(authenticate(request, session, raw), scopes)
-                return work(session, caller, raw)
-        finally:
-            pooled.close()  # back to the pool, which rolls back what the reads began
-
-    result = look() if rt.db.is_sqlite else await run_in_threadpool(look)
-    ctx = context(request)
-    if ctx.caller is not None and not ctx.audited:
-        await rt.audit_writer.write_async(draft(request).rows("allow"))
-        ctx.audited = True
-    return result
+AnyCaller = Annotated[Unit, unit_for()]
+AdminUnit = Annotated[Unit, unit_for("admin")]
+AuditorUnit = Annotated[Unit, unit_for("audit:read")]
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size, at most 1000")]

@@ -7,15 +7,15 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.context import bearer_token, context, draft, runtime
+from api.context import bearer_token, context, draft, runtime, units
 from audit.events import Outcome
 from auth import jwt
 from core.errors import DomainError
@@ -100,22 +100,23 @@ def validation_params(errors: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 async def audit_refusal(request: Request, status: int, reason: str) -> None:
-    """A request that carried a token leaves a deny (4xx) or error (5xx) event."""
-    ctx = context(request)
-    token = bearer_token(request)
-    if ctx.audited or token is None:
-        return
-    ctx.audited = True
+    """A request refused before or outside its unit of work (a malformed body, an unknown path)
+    still leaves its deny (4xx) or error (5xx) event; one nobody can be named for is counted."""
     event = draft(request)
-    if event.client_id is None:
-        _identify(request, token)
+    if event.settled:
+        return
+    token = bearer_token(request)
+    if event.client_id is None and token is not None:
+        # In a thread: a verification may re-read the published keys.
+        await anyio.to_thread.run_sync(_identify, request, token)
     outcome: Outcome = "error" if status >= 500 else "deny"
-    # What the request did was rolled back; its event stands alone, group-committed.
-    rows = event.rows(outcome, reason)
     try:
-        await run_in_threadpool(runtime(request).audit_writer.write, rows)
+        await units(request).settle(event, outcome, reason)
     except Exception as exc:
-        log.error("no audit event for refused request %s: %s", ctx.request_id, type(exc).__name__)
+        log.error(
+            "no audit event for refused request %s: %s", context(request).request_id,
+            type(exc).__name__,
+        )  # fmt: skip
 
 
 def _identify(request: Request, token: str) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -200,12 +201,22 @@ class _Walked:
     first_prev: str | None = None  # a segment's first prevHash, for linking it to the one before
 
 
-def verify(db: Database, *, after: Head | None = None, workers: int = 1) -> Verification:
+def verify(
+    db: Database,
+    *,
+    after: Head | None = None,
+    workers: int = 1,
+    connection: Connection | None = None,
+) -> Verification:
     """Walk the sealed chain: from `after` (a checkpoint: its event is re-hashed first) or
     from the first event. Reads through the read pool, so a long walk never holds SQLite's
     writer. With `workers` > 1 a long walk is split into consecutive segments, each walked by
-    its own process and then linked end to start: hashing is the cost, and it parallelises."""
-    with db.read_engine.connect() as conn:
+    its own process and then linked end to start: hashing is the cost, and it parallelises.
+    On `connection` when given (a unit of work's own), else on a background connection."""
+    reading = (
+        nullcontext(connection) if connection is not None else db.background_read_engine.connect()
+    )
+    with reading as conn:
         unsealed = conn.execute(
             select(func.count()).select_from(events).where(events.c.seq.is_(None))
         ).scalar_one()

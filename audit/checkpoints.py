@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from audit import chain
@@ -25,8 +26,8 @@ from records.models import AuditCheckpoint
 checkpoints = AuditCheckpoint.__table__  # type: ignore[attr-defined]
 
 
-def newest(session: Session) -> Head | None:
-    row = session.execute(
+def newest(connection: Session | Connection) -> Head | None:
+    row = connection.execute(
         select(checkpoints.c.seq, checkpoints.c.hash, checkpoints.c.at)
         .order_by(checkpoints.c.seq.desc())
         .limit(1)
@@ -34,28 +35,27 @@ def newest(session: Session) -> Head | None:
     return Head(row.seq, row.hash, row.at) if row else None
 
 
-def verify(
+def walk(
     db: Database,
-    session: Session,
+    connection: Connection,
     *,
     full: bool = False,
     anchor: Head | None = None,
-    now: datetime,
     workers: int = 1,
 ) -> Verification:
-    """Verify the chain and record its head as a checkpoint when it holds.
+    """Walk the chain on `connection`: incremental from the newest checkpoint unless `full`.
+    An `anchor` (a head signed earlier and kept elsewhere) makes it full: only a walk from the
+    first event proves that nothing up to the anchor was rewritten. `workers` processes share
+    a long walk (see chain.verify)."""
+    start = None if full or anchor is not None else newest(connection)
+    return chain.verify(db, after=start, workers=workers, connection=connection)
 
-    Incremental from the newest checkpoint unless `full`. An `anchor` (a head signed earlier
-    and kept elsewhere) makes it full: only a walk from the first event proves that nothing up
-    to the anchor was rewritten. `workers` processes share a long walk (see chain.verify).
-    """
-    start = None
-    if not full and anchor is None:
-        # Read apart from `session`, so that on SQLite the walk happens before this
-        # transaction takes the writer (a command line run must not stall the service).
-        with db.read_session() as reading:
-            start = newest(reading)
-    result = chain.verify(db, after=start, workers=workers)
+
+def conclude(
+    session: Session, result: Verification, *, anchor: Head | None = None, now: datetime
+) -> Verification:
+    """Compare every recorded checkpoint (and the anchor) with its event, and record the
+    walk's head as a new checkpoint when everything holds (the caller commits)."""
     held = [anchor] if anchor is not None else []
     broken = _first_broken(session, result, held)
     if broken is not None and (result.valid or broken[0] < (result.first_invalid_seq or 0)):
@@ -72,6 +72,22 @@ def verify(
     if result.valid and result.head is not None:
         _record(session, result.head, result.checked_from, now)
     return result
+
+
+def verify(
+    db: Database,
+    session: Session,
+    *,
+    full: bool = False,
+    anchor: Head | None = None,
+    now: datetime,
+    workers: int = 1,
+) -> Verification:
+    """Walk and conclude outside a request (the CLI): the walk on a background read connection
+    of its own, so that on SQLite it happens before `session` takes the writer."""
+    with db.background_read_engine.connect() as connection:
+        result = walk(db, connection, full=full, anchor=anchor, workers=workers)
+    return conclude(session, result, anchor=anchor, now=now)
 
 
 def _first_broken(

@@ -41,6 +41,12 @@ class AuditDraft:
     actor_professional: str | None = None
     processing_activity_id: str | None = None
     extra: list[AuditDraft] = field(default_factory=list)
+    settled: bool = field(default=False, compare=False)  # its event is written (or counted)
+
+    @property
+    def anonymous(self) -> bool:
+        """Nobody can be named for the request: no verified client, person or system."""
+        return self.client_id is None and self.actor_person is None and self.role is None
 
     def who(self, *, client_id: str, partner: str, role: str, purpose: str | None) -> None:
         self.client_id, self.partner, self.role = client_id, partner, role
@@ -92,9 +98,6 @@ class AuditDraft:
         if outcome != "allow":
             return [main]
         return [main, *(extra.to_row("allow") for extra in self.extra)]
-
-    def to_event(self, outcome: Outcome, reason: str | None = None) -> AuditEvent:
-        return AuditEvent(**self.to_row(outcome, reason))
 
 
 def record(

@@ -7,7 +7,7 @@ skips nothing and repeats nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,6 @@ from audit import chain
 from audit.chain import BASE_COLUMNS, OPTIONAL_COLUMNS, OPTIONAL_NAMES, PUBLIC_NAMES, events
 from core.clock import rfc3339
 from core.errors import BadRequest
-from records.db import Database
 from records.pages import Page, decode_cursor, encode_cursor
 
 # The public fields in the order of API.md, then the later ones (absent from an event that does
@@ -179,21 +178,28 @@ def seal_recent(session: Session, *, lock: bool) -> int:
     return sealed
 
 
-def chunks(
-    db: Database, where: EventFilter, *, after: int, upto: int, size: int | None = None
-) -> Iterator[list[dict[str, Any]]]:
-    """Every matching event after `after` up to `upto`, a chunk at a time, each chunk read in
-    its own short transaction from the read pool: constant memory, and never SQLite's writer."""
-    size = size or EXPORT_CHUNK
+@dataclass
+class Export:
+    """An export in progress: what is left to read, a chunk at a time, each chunk in its own
+    short read (constant memory, and never SQLite's writer)."""
+
+    where: EventFilter
+    after: int
+    upto: int
+    size: int = 0  # 0: EXPORT_CHUNK
     within: Bounds | None = None
-    while after < upto:
-        with db.read_engine.connect() as conn:
-            within = within or bounds(conn, where)
-            query = statement(where, after=after, upto=upto, within=within)
-            rows = conn.execute(query.limit(size)).all()
-        if not rows:
-            return
-        yield [public(row) for row in rows]
+    done: bool = False
+
+    def next_chunk(self, connection: Session | Connection) -> list[dict[str, Any]]:
+        if self.done or self.after >= self.upto:
+            self.done = True
+            return []
+        self.within = self.within or bounds(connection, self.where)
+        size = self.size or EXPORT_CHUNK
+        query = statement(self.where, after=self.after, upto=self.upto, within=self.within)
+        rows = connection.execute(query.limit(size)).all()
         if len(rows) < size:
-            return
-        after = rows[-1].seq
+            self.done = True
+        if rows:
+            self.after = rows[-1].seq
+        return [public(row) for row in rows]

@@ -1,20 +1,23 @@
-"""Group commit for the audit events of requests that change nothing.
+"""Group commit for the audit events of requests whose work wrote nothing.
 
 A read changes no data, so its event has no transaction of its own to join; it still must be
 committed before the answer leaves, or the service could show data it has no record of showing.
-Requests queue their events here and wait; one flusher thread writes everything that is waiting
-in one transaction and then wakes each of them. Under load that is one commit (one fsync on
-PostgreSQL, one write lock on SQLite) for many requests. A failed commit fails every request in
-its batch. Requests on the event loop wait without holding a thread.
+Requests hand their events to this writer and await the commit; one flusher task writes
+everything that is waiting in one transaction and then wakes each of them. Under load that is
+one commit (one write lock on SQLite) for many requests. The flusher takes a write slot like any
+unit of work, waits for it on the event loop without holding a thread, and writes in a worker
+thread. A batch that fails is written again request by request, so one bad row fails only its
+own request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import insert
 
 from audit.events import EVENTS
@@ -22,68 +25,57 @@ from records.db import Database
 
 MAX_BATCH = 512
 
-Finish = Callable[[BaseException | None], object]  # its result is ignored
+Rows = Sequence[dict[str, Any]]
 
 
 class AuditWriter:
-    def __init__(self, db: Database) -> None:
+    """One per event loop (the unit of work creates it)."""
+
+    def __init__(self, db: Database, admit: Callable[[], AbstractAsyncContextManager[None]]):
         self._db = db
-        self._lock = threading.Lock()
-        self._queue: list[tuple[Sequence[dict[str, Any]], Finish]] = []
-        self._flushing = False
+        self._admit = admit
+        self._queue: list[tuple[Rows, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
-    def write(self, rows: Sequence[dict[str, Any]], *, timeout: float = 30.0) -> None:
-        """Return once `rows` are committed; raise if their commit failed (from a thread)."""
-        done = threading.Event()
-        outcome: list[BaseException | None] = []
-
-        def finish(error: BaseException | None) -> None:
-            outcome.append(error)
-            done.set()
-
-        self._enqueue(rows, finish)
-        if not done.wait(timeout):
-            raise TimeoutError("the audit event was not committed in time")
-        if outcome[0] is not None:
-            raise outcome[0]
-
-    async def write_async(self, rows: Sequence[dict[str, Any]]) -> None:
-        """The same for a coroutine: awaits the commit without holding a thread."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-
-        def settle(error: BaseException | None) -> None:
-            if future.done():
-                return
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        self._enqueue(rows, lambda error: loop.call_soon_threadsafe(settle, error))
+    async def write(self, rows: Rows) -> None:
+        """Return once `rows` are committed; raise if their commit failed."""
+        if not rows:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
         await future
 
-    def _enqueue(self, rows: Sequence[dict[str, Any]], finish: Finish) -> None:
-        with self._lock:
-            self._queue.append((rows, finish))
-            start, self._flushing = not self._flushing, True
-        if start:
-            threading.Thread(target=self._flush, name="wijkdeel-audit-writer", daemon=True).start()
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                async with self._admit():
+                    failures = await anyio.to_thread.run_sync(self._insert, [r for r, _ in batch])
+            except BaseException as error:  # every request in the batch must learn of it
+                failures = [error] * len(batch)
+            for (_, future), failure in zip(batch, failures, strict=True):
+                if future.done():  # its request was cancelled meanwhile
+                    continue
+                if failure is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(failure)
 
-    def _flush(self) -> None:
-        """Commit batches until the queue is empty (the thread ends then; a new one starts with
-        the next event)."""
-        while True:
-            with self._lock:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                if not batch:
-                    self._flushing = False
-                    return
-            error: BaseException | None = None
+    def _insert(self, requests: list[Rows]) -> list[BaseException | None]:
+        try:
+            with self._db.engine.begin() as connection:
+                connection.execute(insert(EVENTS), [row for rows in requests for row in rows])
+            return [None] * len(requests)
+        except Exception:  # noqa: S110  (retried one by one below, which reports the failure)
+            pass
+        failures: list[BaseException | None] = []
+        for rows in requests:
             try:
                 with self._db.engine.begin() as connection:
-                    connection.execute(insert(EVENTS), [row for rows, _ in batch for row in rows])
-            except BaseException as failure:  # every request in the batch must learn of it
-                error = failure
-            for _, finish in batch:
-                finish(error)
+                    connection.execute(insert(EVENTS), list(rows))
+                failures.append(None)
+            except Exception as error:
+                failures.append(error)
+        return failures

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from auth import jwt
 from auth.secrets import SecretHasher
+from core.errors import DomainError
 from records.models import Client, Partner, UsedAssertion
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -22,8 +23,9 @@ MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
 LEEWAY_SECONDS = 30
 
 
-class OAuthError(Exception):
-    """An RFC 6749 §5.2 error; `description` never holds personal data or secrets."""
+class OAuthError(DomainError):
+    """An RFC 6749 §5.2 error; `description` never holds personal data or secrets. A domain
+    error like any other (its `code` is the RFC's error word), answered in the RFC's form."""
 
     def __init__(
         self,
@@ -33,11 +35,10 @@ class OAuthError(Exception):
         status: int = 400,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(description)
+        super().__init__(description, code=error, headers=headers)
         self.error = error
         self.description = description
         self.status = status
-        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,24 @@ class Authenticated:
     partner: Partner
     assertion_jti: str | None = None
     assertion_expires: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What a token request presents, looked up (and, for an assertion, verified): a secret
+    still has to be checked, slowly, outside any transaction."""
+
+    client: Client | None
+    partner: Partner | None
+    secret: str | None = None  # client_secret_basic: still to be checked
+    stored_hash: str | None = None
+    assertion_jti: str | None = None
+    assertion_expires: datetime | None = None
+
+    def authenticated(self) -> Authenticated:
+        if self.client is None or self.partner is None:
+            raise OAuthError("invalid_client", "client authentication failed", status=401)
+        return Authenticated(self.client, self.partner, self.assertion_jti, self.assertion_expires)
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
@@ -61,13 +80,17 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 class ClientAuthenticator:
+    """Client authentication in two steps: `present` inside a unit of work (looks the client
+    up and verifies an assertion: cheap), then `check_secret` outside it (argon2: slow on
+    purpose, so never while holding a connection)."""
+
     def __init__(self, hasher: SecretHasher, *, issuer: str, token_endpoint: str) -> None:
         self._hasher = hasher
         self._issuer = issuer
         self._token_endpoint = token_endpoint
         self._key_cache: dict[tuple[str, str], dict[str, jwt.Key]] = {}
 
-    def authenticate(
+    def present(
         self,
         session: Session,
         *,
@@ -75,7 +98,7 @@ class ClientAuthenticator:
         form: Mapping[str, str],
         endpoint: str,
         now: datetime,
-    ) -> Authenticated:
+    ) -> Presented:
         basic = basic_credentials(authorization)
         assertion = form.get("client_assertion")
         if basic and assertion:
@@ -88,18 +111,31 @@ class ClientAuthenticator:
             return self._assertion(session, assertion, form.get("client_id"), endpoint, now)
         raise OAuthError("invalid_client", "client authentication is required", status=401)
 
+    def check_secret(self, presented: Presented) -> None:
+        """Raises unless the presented secret is the client's. Always runs the slow hash, also
+        for unknown clients, so timing tells an unknown client from a wrong secret apart."""
+        if presented.secret is None:
+            return
+        ok = self._hasher.verify(presented.stored_hash, presented.secret)
+        if not ok or presented.client is None:
+            raise OAuthError("invalid_client", "client authentication failed", status=401)
+
     def _secret(
         self, session: Session, client_id: str, secret: str, *, form_client_id: str | None
-    ) -> Authenticated:
+    ) -> Presented:
         if form_client_id is not None and form_client_id != client_id:
             raise OAuthError("invalid_request", "client_id does not match the credentials")
         client = session.get(Client, client_id) if len(client_id) <= 64 else None
-        usable = client is not None and client.auth_method == "client_secret_basic"
-        # Always run the slow hash, also for unknown clients, so timing reveals nothing.
-        ok = self._hasher.verify(client.secret_hash if usable and client else None, secret)
-        if not ok or client is None or client.status != "active":
-            raise OAuthError("invalid_client", "client authentication failed", status=401)
-        return Authenticated(client, _partner(session, client))
+        usable = (
+            client is not None
+            and client.auth_method == "client_secret_basic"
+            and client.status == "active"
+        )
+        if not usable or client is None:
+            return Presented(None, None, secret=secret)
+        return Presented(
+            client, _partner(session, client), secret=secret, stored_hash=client.secret_hash
+        )
 
     def _assertion(
         self,
@@ -108,7 +144,7 @@ class ClientAuthenticator:
         form_client_id: str | None,
         endpoint: str,
         now: datetime,
-    ) -> Authenticated:
+    ) -> Presented:
         failed = OAuthError("invalid_client", "client authentication failed", status=401)
         try:
             header = jwt.unverified_header(assertion)
@@ -148,8 +184,9 @@ class ClientAuthenticator:
         jti = str(claims["jti"])
         if len(jti) > 255:
             raise OAuthError("invalid_client", "client assertion refused: jti", status=401)
-        remember_assertion(session, client.id, jti, expires)
-        return Authenticated(client, _partner(session, client), jti, expires)
+        return Presented(
+            client, _partner(session, client), assertion_jti=jti, assertion_expires=expires
+        )
 
     def _keys(self, client: Client) -> dict[str, jwt.Key]:
         jwks = client.jwks or {"keys": []}

@@ -17,16 +17,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose.backends.base import Key
 from sqlmodel import Session, col, select
 
-from audit.events import system_event
 from auth import jwt
 from records.db import Database
-from records.keyring import Keyring, KeyringStore
+from records.keyring import Keyring, KeyringStore, KeysMissing
 from records.models import AuditKey, SigningKey
 
 # How long a retired key stays published beyond the lifetime of the last token it signed:
 # clock skew between processes plus how long a process may keep signing with a cached key.
 PUBLISH_GRACE = timedelta(seconds=90)
 REFRESH_SECONDS = 10.0
+UNKNOWN_KID_RELOAD_SECONDS = 5.0
 
 
 def _b64url(data: bytes) -> str:
@@ -125,8 +125,20 @@ class KeySet:
     published: dict[str, PublishedKey]
 
 
+def ensure_signing_key(session: Session, keyring: Keyring, now: datetime) -> str | None:
+    """Create a token signing key if none is current (the caller commits and audits); returns
+    its kid, or None."""
+    current = session.exec(select(SigningKey.kid).where(col(SigningKey.retired_at).is_(None)))
+    if current.first() is not None:
+        return None
+    return create_signing_key(session, keyring, now)
+
+
 class SigningKeys:
-    """The process's signing key and the published keys, re-read every few seconds."""
+    """The process's signing key and the published keys, re-read every few seconds.
+
+    Reading never creates a key (that is the explicit bootstrap at start-up) and, inside a unit
+    of work, goes through the unit's own connection."""
 
     def __init__(
         self,
@@ -151,9 +163,14 @@ class SigningKeys:
         return keyset
 
     def verifiers(self, kid: str | None) -> dict[str, Key]:
-        """Keys to verify with; re-read once when `kid` is unknown (rotated elsewhere)."""
+        """Keys to verify with; re-read when `kid` is unknown (rotated elsewhere), but at most
+        once every few seconds: tokens with made-up kids must not cost a read each."""
         keyset = self.current()
-        if kid is not None and kid not in keyset.published:
+        if (
+            kid is not None
+            and kid not in keyset.published
+            and time.monotonic() - self._loaded_at > UNKNOWN_KID_RELOAD_SECONDS
+        ):
             keyset = self.reload()
         return {k.kid: k.verifier for k in keyset.published.values()}
 
@@ -168,18 +185,12 @@ class SigningKeys:
 
     def _load(self) -> KeySet:
         now = self._clock()
-        with self._db.side_session() as session:
+        with self._db.reading() as session:
             rows = self._published_rows(session, now)
-        if not any(row.retired_at is None for row in rows):
-            # Only on first start: the runtime warms this before any request is served.
-            with self._db.session() as session:
-                kid = create_signing_key(session, self._keyrings.get(), now)
-                system_event(session, "key.create_signing", "signing_key", kid, now)
-            with self._db.side_session() as session:
-                rows = self._published_rows(session, now)
-        signer_row = max(
-            (row for row in rows if row.retired_at is None), key=lambda row: row.created_at
-        )
+        current = [row for row in rows if row.retired_at is None]
+        if not current:
+            raise KeysMissing("the database holds no signing key; run `wijkdeel migrate`")
+        signer_row = max(current, key=lambda row: row.created_at)
         pem = open_key(signer_row, self._keyrings, SIGNING)
         published = {
             row.kid: PublishedKey(

@@ -111,6 +111,10 @@ class TokenVerifier:
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def knows(self, token: str) -> bool:
+        """Whether `token` was verified before (so verifying it again does no I/O)."""
+        return token in self._cache
+
     def verify(self, token: str, now: datetime) -> dict[str, Any]:
         claims = self._cache.get(token)
         if claims is None:

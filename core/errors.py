@@ -78,3 +78,15 @@ class TooManyRequests(DomainError):
     status = 429
     code = "rate_limited"
     title = "Too many requests"
+
+
+class Unavailable(DomainError):
+    """The service is full (no connection or write slot within the bound) or its database is
+    out of reach: try again later, never a hang."""
+
+    status = 503
+    code = "overloaded"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(detail, code=code, headers={"Retry-After": str(max(1, retry_after))})

@@ -1,23 +1,29 @@
-"""The reads on the hot path, run as fixed SQL on the DBAPI connection.
+"""The reads on the hot path, run as fixed SQL on the unit of work's DBAPI connection.
 
 Every authorized `GET /v1/signals/{id}` checks its caller and reads the signal and the other
 live signals about the child. Through the ORM each of those costs ten to twenty times what the
 statement costs on SQLite, through Core several times; here they are plain SQL, the same text on
 SQLite and PostgreSQL, decoded into small named tuples that the rest of the code reads by
-attribute like the ORM rows. What is decided about the rows is the same code everywhere; only
-the fetching lives here.
+attribute like the ORM rows (both satisfy the Protocols of signals.access). Columns are labelled
+in the SQL and mapped to the tuples' fields by those labels, never by position. What is decided
+about the rows is the same code everywhere; only the fetching lives here.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.orm import Session
 
+from records.live import live_sql
+
 _NAMED = re.compile(r":(\w+)")
+Row = tuple[Any, ...]
+N = TypeVar("N", bound=NamedTuple)
 
 
 class Raw:
@@ -36,11 +42,13 @@ class Raw:
             connection.connection.driver_connection, sqlite=connection.dialect.name == "sqlite"
         )
 
-    def rows(self, sql: tuple[str, str], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, sql: Statement, params: dict[str, Any]) -> tuple[list[str], list[Row]]:
+        """The column labels and the rows."""
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql[0] if self.sqlite else sql[1], params)
-            return list(cursor.fetchall())
+            cursor.execute(sql.sqlite if self.sqlite else sql.postgresql, params)
+            labels = [column[0] for column in cursor.description]
+            return labels, list(cursor.fetchall())
         finally:
             cursor.close()
 
@@ -51,18 +59,53 @@ class Raw:
         return value
 
 
-def _sql(text: str) -> tuple[str, str]:
+class Statement(NamedTuple):
+    sqlite: str
+    postgresql: str
+
+
+def _sql(text: str) -> Statement:
     """(SQLite, PostgreSQL) spellings of one statement written with :named parameters."""
-    return text, _NAMED.sub(r"%(\1)s", text)
+    return Statement(text, _NAMED.sub(r"%(\1)s", text))
 
 
-def _moment(value: Any) -> Any:
+def _moment(value: Any) -> datetime | None:
     """A stored datetime as an aware UTC one (SQLite hands back the stored text)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _blob(value: Any) -> bytes | None:
+    return bytes(value) if value is not None else None
+
+
+class Decoder:
+    """Builds one kind of named tuple from rows whose columns are labelled `<prefix><field>`:
+    the positions are looked up by label once per statement, then reused for every row."""
+
+    def __init__(self, kind: type[Any], prefix: str, convert: dict[str, Any]) -> None:
+        self.kind, self.prefix, self.convert = kind, prefix, convert
+        self._positions: dict[tuple[str, ...], list[int]] = {}
+
+    def positions(self, labels: Sequence[str]) -> list[int]:
+        key = tuple(labels)
+        found = self._positions.get(key)
+        if found is None:
+            lowered = [label.lower() for label in labels]
+            found = [lowered.index(self.prefix + name) for name in self.kind._fields]
+            self._positions[key] = found
+        return found
+
+    def __call__(self, row: Row, positions: list[int]) -> Any:
+        values = [row[i] for i in positions]
+        for index, name in enumerate(self.kind._fields):
+            conversion = self.convert.get(name)
+            if conversion is not None:
+                values[index] = conversion(values[index])
+        return self.kind(*values)
 
 
 class CallerRow(NamedTuple):
@@ -76,19 +119,26 @@ class CallerRow(NamedTuple):
 
 
 _CALLER = _sql(
-    "SELECT c.status, c.partner_id, c.role, p.status, p.kind,"
-    " (SELECT r.jti FROM revoked_tokens r WHERE r.jti = :jti),"
-    " (SELECT e.value FROM epochs e WHERE e.name = 'policy')"
+    "SELECT c.status AS c_status, c.partner_id AS c_partner_id, c.role AS c_role,"
+    " p.status AS c_partner_status, p.kind AS c_kind,"
+    " (SELECT r.jti FROM revoked_tokens r WHERE r.jti = :jti) AS c_revoked,"
+    " (SELECT e.value FROM epochs e WHERE e.name = 'policy') AS c_policy_epoch"
     " FROM clients c JOIN partners p ON p.id = c.partner_id WHERE c.id = :client_id"
 )
+_caller = Decoder(CallerRow, "c_", {})
 
 
 def caller_row(raw: Raw, client_id: str, jti: str) -> CallerRow | None:
-    rows = raw.rows(_CALLER, {"client_id": client_id, "jti": jti})
-    return CallerRow(*rows[0]) if rows else None
+    labels, rows = raw.rows(_CALLER, {"client_id": client_id, "jti": jti})
+    if not rows:
+        return None
+    decoded: CallerRow = _caller(rows[0], _caller.positions(labels))
+    return decoded
 
 
 class SignalRow(NamedTuple):
+    """A signal as the read of one signal needs it: metadata, content, its wrapped data key."""
+
     id: str
     sender: str
     purpose: str
@@ -128,6 +178,7 @@ class LiveSignal(NamedTuple):
     agreement_version: int
     created_at: datetime
     expires_at: datetime
+    erased_at: datetime | None
 
 
 class RecipientRow(NamedTuple):
@@ -139,79 +190,89 @@ class RecipientRow(NamedTuple):
     updated_at: datetime
 
 
+_CONTENT = ("subject", "summary", "details", "contact", "wrapped")
+_TIMES = ("created_at", "updated_at", "expires_at", "erased_at")
+_signal = Decoder(
+    SignalRow, "t_", {**dict.fromkeys(_CONTENT, _blob), **dict.fromkeys(_TIMES, _moment)}
+)
+_live = Decoder(LiveSignal, "s_", dict.fromkeys(_TIMES, _moment))
+_recipient = Decoder(RecipientRow, "r_", {"updated_at": _moment})
+
+_LIVE_COLUMNS = (
+    "s.id AS s_id, s.sender AS s_sender, s.purpose AS s_purpose, s.category AS s_category,"
+    " s.urgency AS s_urgency, s.status AS s_status, s.subject_index AS s_subject_index,"
+    " s.subject_ref AS s_subject_ref, s.agreement_id AS s_agreement_id,"
+    " s.agreement_version AS s_agreement_version, s.created_at AS s_created_at,"
+    " s.expires_at AS s_expires_at, s.erased_at AS s_erased_at,"
+    " r.partner_id AS r_partner_id, r.status AS r_status, r.legal_basis AS r_legal_basis,"
+    " r.agreement_id AS r_agreement_id, r.agreement_version AS r_agreement_version,"
+    " r.updated_at AS r_updated_at"
+)
+
+Live = tuple[LiveSignal, list[RecipientRow]]
+
 _LIVE = _sql(
-    "SELECT s.id, s.sender, s.purpose, s.category, s.urgency, s.status, s.subject_index,"
-    " s.subject_ref, s.agreement_id, s.agreement_version, s.created_at, s.expires_at,"
-    " r.partner_id, r.status, r.legal_basis, r.agreement_id, r.agreement_version, r.updated_at"
+    f"SELECT {_LIVE_COLUMNS}"
     " FROM signals s LEFT JOIN signal_recipients r ON r.signal_id = s.id"
-    " WHERE s.subject_index = :subject_index AND s.erased_at IS NULL AND s.expires_at > :now"
+    f" WHERE s.subject_index = :subject_index AND {live_sql('s')}"
     " ORDER BY s.id"
 )
 
 
-def live_about(
-    raw: Raw, subject_index: str, now: datetime
-) -> list[tuple[LiveSignal, list[RecipientRow]]]:
-    """Every signal about the child neither erased nor past its retention, with its
-    recipients of record, oldest first."""
+def _gather(labels: list[str], rows: list[Row]) -> list[Live]:
+    """The live signals (oldest first) and their recipients, from rows that join them."""
     signals: dict[str, LiveSignal] = {}
     recipients: dict[str, list[RecipientRow]] = defaultdict(list)
-    for row in raw.rows(_LIVE, {"subject_index": subject_index, "now": raw.moment(now)}):
-        key = row[0]
-        # mypy cannot tell a slice's length, so it counts too many arguments (call-arg).
+    live_at, recipient_at = _live.positions(labels), _recipient.positions(labels)
+    key_at, partner_at = live_at[0], recipient_at[0]
+    for row in rows:
+        key = row[key_at]
+        if key is None:
+            continue
         if key not in signals:
-            signals[key] = LiveSignal(*row[:10], _moment(row[10]), _moment(row[11]))  # type: ignore[call-arg]
-        if row[12] is not None:
-            recipients[key].append(RecipientRow(*row[12:17], _moment(row[17])))  # type: ignore[call-arg]
+            signals[key] = _live(row, live_at)
+        if row[partner_at] is not None:
+            recipients[key].append(_recipient(row, recipient_at))
     return [(signal, recipients[key]) for key, signal in signals.items()]
 
 
+def live_about(raw: Raw, subject_index: str, now: datetime) -> list[Live]:
+    """Every live signal about the child, with its recipients of record, oldest first."""
+    labels, rows = raw.rows(_LIVE, {"subject_index": subject_index, "now": raw.moment(now)})
+    return _gather(labels, rows)
+
+
 _SIGNAL_AND_LIVE = _sql(
-    "SELECT t.id, t.sender, t.purpose, t.category, t.urgency, t.status, t.subject_index,"
-    " t.subject_ref, t.agreement_id, t.agreement_version, t.data_key_id, t.data_key_version,"
-    # The content only once, on the row of the signal itself (it is live when it is read).
-    " CASE WHEN s.id = t.id THEN t.subject END, CASE WHEN s.id = t.id THEN t.summary END,"
-    " CASE WHEN s.id = t.id THEN t.details END, CASE WHEN s.id = t.id THEN t.contact END,"
-    " t.created_at, t.updated_at, t.expires_at, t.erased_at,"
-    " CASE WHEN s.id = t.id THEN k.wrapped END, k.wrap_version,"
-    " s.id, s.sender, s.purpose, s.category, s.urgency, s.status, s.subject_index,"
-    " s.subject_ref, s.agreement_id, s.agreement_version, s.created_at, s.expires_at,"
-    " r.partner_id, r.status, r.legal_basis, r.agreement_id, r.agreement_version, r.updated_at"
+    "SELECT t.id AS t_id, t.sender AS t_sender, t.purpose AS t_purpose,"
+    " t.category AS t_category, t.urgency AS t_urgency, t.status AS t_status,"
+    " t.subject_index AS t_subject_index, t.subject_ref AS t_subject_ref,"
+    " t.agreement_id AS t_agreement_id, t.agreement_version AS t_agreement_version,"
+    " t.data_key_id AS t_data_key_id, t.data_key_version AS t_data_key_version,"
+    # The content only once, on the row where the signal meets itself among the live ones.
+    " CASE WHEN s.id = t.id THEN t.subject END AS t_subject,"
+    " CASE WHEN s.id = t.id THEN t.summary END AS t_summary,"
+    " CASE WHEN s.id = t.id THEN t.details END AS t_details,"
+    " CASE WHEN s.id = t.id THEN t.contact END AS t_contact,"
+    " t.created_at AS t_created_at, t.updated_at AS t_updated_at,"
+    " t.expires_at AS t_expires_at, t.erased_at AS t_erased_at,"
+    " CASE WHEN s.id = t.id THEN k.wrapped END AS t_wrapped, k.wrap_version AS t_wrap_version,"
+    f" {_LIVE_COLUMNS}"
     " FROM signals t LEFT JOIN data_keys k ON k.id = t.data_key_id"
-    " LEFT JOIN signals s ON s.subject_index = t.subject_index AND s.erased_at IS NULL"
-    " AND s.expires_at > :now"
+    f" LEFT JOIN signals s ON s.subject_index = t.subject_index AND {live_sql('s')}"
     " LEFT JOIN signal_recipients r ON r.signal_id = s.id"
     " WHERE t.id = :id ORDER BY s.id"
 )
 
 
-def signal_and_live(
-    raw: Raw, signal_id: str, now: datetime
-) -> tuple[SignalRow | None, list[tuple[LiveSignal, list[RecipientRow]]]]:
+def signal_and_live(raw: Raw, signal_id: str, now: datetime) -> tuple[SignalRow | None, list[Live]]:
     """The signal with its wrapped data key, and the live signals about the same child with
-    their recipients, in one round trip (the read of one signal needs both)."""
-    rows = raw.rows(_SIGNAL_AND_LIVE, {"id": signal_id, "now": raw.moment(now)})
+    their recipients, in one round trip (the read of one signal needs both). The signal's
+    content comes only when it is itself live: nobody reads it otherwise."""
+    labels, rows = raw.rows(_SIGNAL_AND_LIVE, {"id": signal_id, "now": raw.moment(now)})
     if not rows:
         return None, []
-    # The signal's own columns are on every row; its content only on the row where it meets
-    # itself among the live signals (none when it is no longer live: then nobody reads it).
-    target = list(rows[0][:22])
-    own = next((row for row in rows if row[22] == row[0]), None)
-    for index in (12, 13, 14, 15, 20):
-        target[index] = own[index] if own is not None else None
-    signals: dict[str, LiveSignal] = {}
-    recipients: dict[str, list[RecipientRow]] = defaultdict(list)
-    for row in rows:
-        key = row[22]
-        if key is None:
-            continue
-        # mypy cannot tell a slice's length, so it counts too many arguments (call-arg).
-        if key not in signals:
-            signals[key] = LiveSignal(*row[22:32], _moment(row[32]), _moment(row[33]))  # type: ignore[call-arg]
-        if row[34] is not None:
-            recipients[key].append(RecipientRow(*row[34:39], _moment(row[39])))  # type: ignore[call-arg]
-    for index in (16, 17, 18, 19):
-        target[index] = _moment(target[index])
-    for index in (12, 13, 14, 15, 20):
-        target[index] = bytes(target[index]) if target[index] is not None else None
-    return SignalRow(*target), [(signal, recipients[key]) for key, signal in signals.items()]
+    signal_at = _signal.positions(labels)
+    id_at, live_id_at = labels.index("t_id"), labels.index("s_id")
+    own = next((row for row in rows if row[live_id_at] == row[id_at]), rows[0])
+    target: SignalRow = _signal(own, signal_at)
+    return target, _gather(labels, rows)

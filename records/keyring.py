@@ -10,17 +10,15 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from audit.events import system_event
 from records.db import Database
 from records.models import MasterKey
 
@@ -111,15 +109,29 @@ def add_master_version(session: Session, root: bytes, now: datetime) -> int:
     return version
 
 
+class KeysMissing(RuntimeError):
+    """The database holds no keys yet: `wijkdeel migrate` (or the service's start) creates them."""
+
+
+def ensure_master(session: Session, root: bytes, now: datetime) -> int | None:
+    """Create master key version 1 if there is none (the caller commits and audits); returns
+    the version created, or None."""
+    if session.exec(select(MasterKey.version)).first() is not None:
+        return None
+    return add_master_version(session, root, now)
+
+
 class KeyringStore:
-    """The process's view of the keyring, re-read now and then so a rotation elsewhere shows."""
+    """The process's view of the keyring, re-read now and then so a rotation elsewhere shows.
+
+    Reading never creates keys (that is the explicit bootstrap at start-up) and, inside a unit
+    of work, goes through the unit's own connection."""
 
     REFRESH_SECONDS = 10.0
 
-    def __init__(self, db: Database, root: bytes, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, root: bytes) -> None:
         self._db = db
         self._root = root
-        self._clock = clock
         self._lock = threading.Lock()
         self._keyring: Keyring | None = None
         self._loaded_at = 0.0
@@ -136,26 +148,9 @@ class KeyringStore:
         return keyring if keyring.has(version) else self.reload()
 
     def reload(self) -> Keyring:
-        with self._lock:
-            keyring = self._load_or_create()
+        with self._lock, self._db.reading() as session:
+            keyring = read_keyring(session, self._root)
+            if keyring is None:
+                raise KeysMissing("the database holds no master key; run `wijkdeel migrate`")
             self._keyring, self._loaded_at = keyring, time.monotonic()
             return keyring
-
-    def _load_or_create(self) -> Keyring:
-        with self._db.side_session() as session:
-            keyring = read_keyring(session, self._root)
-        if keyring is not None:
-            return keyring
-        # Only on first start: the runtime warms this before any request is served.
-        try:
-            with self._db.session() as session:
-                version = add_master_version(session, self._root, self._clock())
-                system_event(
-                    session, "key.create_master", "master_key", str(version), self._clock()
-                )
-        except IntegrityError:
-            pass  # another process created version 1 at the same moment
-        with self._db.side_session() as session:
-            keyring = read_keyring(session, self._root)
-        assert keyring is not None
-        return keyring

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import overload
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -95,3 +96,29 @@ def to_consent(record: ConsentRecord, withdrawn_at: datetime | None) -> Consent:
         valid_until=record.valid_until,
         withdrawn_at=withdrawn_at,
     )
+
+
+class LazyConsents(Sequence[Consent]):
+    """A subject's consents, fetched only if a rule that needs consent is reached."""
+
+    def __init__(self, load: Callable[[], list[Consent]]) -> None:
+        self._load = load
+        self._items: list[Consent] | None = None
+
+    def _all(self) -> list[Consent]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> Consent: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Consent]: ...
+    def __getitem__(self, index: int | slice) -> Consent | Sequence[Consent]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Consent]:
+        return iter(self._all())

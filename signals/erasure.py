@@ -14,10 +14,9 @@ from sqlmodel import Session, col
 from audit.events import AuditDraft, record
 from auth.caller import Caller
 from core.errors import Forbidden, Gone, NotFound
-from records.db import Database
 from records.models import DataKey, Signal
 from signals.sharing import recipients_of
-from signals.work import Work
+from wijkdeel.unit import Tx
 
 
 def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:
@@ -32,60 +31,53 @@ def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:
         session.execute(delete(DataKey).where(DataKey.id == data_key_id))  # type: ignore[arg-type]
 
 
-def erase(work: Work, caller: Caller, signal_id: str) -> Signal:
+def erase(tx: Tx, caller: Caller, signal_id: str) -> Signal:
     """DELETE by the sender or an administrator; a recipient may not, others learn nothing."""
-    signal = work.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
+    signal = tx.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
     if signal is None:
         raise NotFound("no signal with this id", code="signal_not_found")
     is_admin = caller.has("admin")
     involved = signal.sender == caller.partner or caller.partner in {
-        r.partner_id for r in recipients_of(work.session, signal.id)
+        r.partner_id for r in recipients_of(tx.session, signal.id)
     }
     if not is_admin and not involved:
         raise NotFound("no signal with this id", code="signal_not_found")
-    work.audit.subject_ref = signal.subject_ref
+    tx.audit.subject_ref = signal.subject_ref
     if signal.erased_at is not None:
         raise Gone("this signal has been erased", code="signal_erased")
     if not is_admin and signal.sender != caller.partner:
         raise Forbidden(
             "only the sender or an administrator erases a signal", code="not_the_sender"
         )
-    shred(work.session, signal, work.now, "deleted")
-    work.audit.reason = "deleted"
+    shred(tx.session, signal, tx.now, "deleted")
+    tx.audit.reason = "deleted"
     return signal
 
 
-def sweep_expired(db: Database, now: datetime, *, batch: int = 200) -> int:
-    """Erase signals past their retention, each with its own `signal.erase` event; returns
-    how many. Several sweepers on PostgreSQL skip each other's rows."""
-    with db.session() as session:
-        query = (
-            select(Signal)
-            .where(col(Signal.erased_at).is_(None), col(Signal.expires_at) <= now)
-            .order_by(col(Signal.expires_at))
-            .limit(batch)
+def sweep_expired(session: Session, now: datetime, *, skip_locked: bool, batch: int = 200) -> int:
+    """Erase signals past their retention, each with its own `signal.erase` event, in the
+    caller's transaction; returns how many. Several sweepers on PostgreSQL (`skip_locked`)
+    skip each other's rows."""
+    query = (
+        select(Signal)
+        .where(col(Signal.erased_at).is_(None), col(Signal.expires_at) <= now)
+        .order_by(col(Signal.expires_at))
+        .limit(batch)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    signals = list(session.scalars(query))
+    for signal in signals:
+        shred(session, signal, now, "retention")
+        event = AuditDraft(
+            action="signal.erase",
+            at=now,
+            role="system",
+            resource_type="signal",
+            resource_id=signal.id,
+            subject_ref=signal.subject_ref,
+            purpose=signal.purpose,
+            partner=signal.sender,
         )
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        signals = list(session.scalars(query))
-        for signal in signals:
-            shred(session, signal, now, "retention")
-            event = AuditDraft(
-                action="signal.erase",
-                at=now,
-                role="system",
-                resource_type="signal",
-                resource_id=signal.id,
-                subject_ref=signal.subject_ref,
-                purpose=signal.purpose,
-                partner=signal.sender,
-            )
-            record(session, event, "allow", "retention")
-        return len(signals)
-
-
-def sweep_all(db: Database, now: datetime) -> int:
-    total = 0
-    while swept := sweep_expired(db, now):
-        total += swept
-    return total
+        record(session, event, "allow", "retention")
+    return len(signals)

@@ -7,13 +7,13 @@ from core.errors import Conflict, Forbidden
 from notifications import events
 from records.models import Signal, SignalRecipient
 from signals.reading import ORDER, load_for
-from signals.work import Work
+from wijkdeel.unit import Tx
 
 
 def set_status(
-    work: Work, caller: Caller, signal_id: str, status: str
+    tx: Tx, caller: Caller, signal_id: str, status: str
 ) -> tuple[Signal, list[SignalRecipient]]:
-    signal, recipients, seen = load_for(work, caller, signal_id)
+    signal, recipients, seen = load_for(tx, caller, signal_id)
     if seen.role != "recipient":
         raise Forbidden("only a recipient sets the handling status", code="not_a_recipient")
     mine = next(r for r in recipients if r.partner_id == caller.partner)
@@ -21,21 +21,21 @@ def set_status(
         raise Conflict(
             f"the status is already {mine.status}; it only moves forward", code="status_backwards"
         )
-    work.audit.reason = f"status:{status}"
+    tx.audit.reason = f"status:{status}"
     if status == mine.status:
         return signal, recipients
-    mine.status, mine.updated_at = status, work.now
+    mine.status, mine.updated_at = status, tx.now
     # The sender's view: the least advanced recipient.
     signal.status = min((r.status for r in recipients), key=ORDER.index)
-    signal.updated_at = work.now
-    work.session.add_all([mine, signal])
-    work.session.flush()
+    signal.updated_at = tx.now
+    tx.session.add_all([mine, signal])
+    tx.session.flush()
     events.signal_updated(
-        work.session,
+        tx.session,
         signal,
         caller.partner,
         status,
-        now=work.now,
-        max_attempts=work.runtime.max_attempts,
+        now=tx.now,
+        max_attempts=tx.runtime.max_attempts,
     )
     return signal, recipients

@@ -15,15 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from notifications import events
+from records.hotpath import LiveSignal
 from records.models import Match, Signal
-from signals.visible import live_signals_about, visible_to
-from signals.work import Work
+from signals.related import live_signals_about, visible_to
+from wijkdeel.unit import Tx
 
 
-def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> list[tuple[str, str]]:
+def record_matches(tx: Tx, signal: Signal, recipients: Sequence[str]) -> list[tuple[str, str]]:
     """After `signal` was shared: record a match for each partner who now sees two or more
     signals about the child (and tell it, through the outbox); returns (partner, match id)."""
-    live = live_signals_about(work, signal.subject_index)
+    live = live_signals_about(tx, signal.subject_index)
     if len(live) < 2:
         return []
     created = []
@@ -31,10 +32,10 @@ def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> lis
         # A partner sees a signal it was sent under that signal's purpose; that is the purpose
         # under which it would look at this child.
         purpose = signal.purpose
-        visible = visible_to(work, partner, purpose, live)
+        visible = visible_to(tx, partner, purpose, live)
         if len(visible) < 2:
             continue
-        exists = work.session.scalar(
+        exists = tx.session.scalar(
             select(col(Match.id)).where(
                 col(Match.partner_id) == partner, col(Match.subject_ref) == signal.subject_ref
             )
@@ -46,35 +47,35 @@ def record_matches(work: Work, signal: Signal, recipients: Sequence[str]) -> lis
             partner_id=partner,
             subject_ref=signal.subject_ref,
             subject_index=signal.subject_index,
-            created_at=work.now,
+            created_at=tx.now,
         )
         try:
-            with work.session.begin_nested():
-                work.session.add(match)
+            with tx.session.begin_nested():
+                tx.session.add(match)
         except IntegrityError:
             continue  # recorded by a concurrent request for the same child
         created.append((partner, match.id))
         events.match_created(
-            work.session,
+            tx.session,
             partner,
             match.id,
             [s.id for s in visible],
-            now=work.now,
-            max_attempts=work.runtime.max_attempts,
+            now=tx.now,
+            max_attempts=tx.runtime.max_attempts,
         )
     return created
 
 
-def matches_for(work: Work, partner: str, purpose: str | None) -> list[tuple[Match, list[Signal]]]:
+def matches_for(tx: Tx, partner: str, purpose: str | None) -> list[tuple[Match, list[LiveSignal]]]:
     """The partner's matches that still join two or more signals it may see now."""
-    rows = work.session.scalars(
+    rows = tx.session.scalars(
         select(Match)
         .where(col(Match.partner_id) == partner)
         .order_by(col(Match.created_at), col(Match.id))
     ).all()
     answer = []
     for match in rows:
-        signals = visible_to(work, partner, purpose, live_signals_about(work, match.subject_index))
+        signals = visible_to(tx, partner, purpose, live_signals_about(tx, match.subject_index))
         if len(signals) >= 2:
             answer.append((match, signals))
     return answer

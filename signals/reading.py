@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlmodel import col
@@ -14,45 +14,51 @@ from sqlmodel import col
 from auth.caller import Caller
 from core.errors import Forbidden, Gone, NotFound
 from records.fields import unwrap
-from records.hotpath import signal_and_live
+from records.hotpath import LiveSignal, RecipientRow, SignalRow, signal_and_live
+from records.live import live_condition
 from records.models import Signal, SignalRecipient
 from records.pages import decode_cursor, encode_cursor
+from records.policy import LazyConsents
+from signals.access import RecipientFacts, Sight, SignalFacts, live, partners_of, sight
 from signals.content import open_fields
+from signals.related import visible_to
 from signals.sharing import recipients_of
-from signals.visibility import LazyConsents, Sight, caller_sight, sight
-from signals.visible import visible_to
-from signals.work import Work
+from wijkdeel.unit import Tx
 
+# The handling ladder: a recipient's status only moves forward along it.
 ORDER = ("open", "acknowledged", "in_progress", "closed")
+MAX_ID_LENGTH = 36
 
 
 @dataclass(frozen=True)
 class Readout:
-    signal: Any  # the signal's row
-    recipients: list[Any]
+    signal: SignalRow
+    recipients: list[RecipientRow]
     sight: Sight
     content: dict[str, Any]
-    related: list[Any]
+    related: list[LiveSignal]
 
 
-def is_gone(signal: Any, now: datetime) -> bool:
-    """Erased, or past its retention (the sweeper erases it soon; nobody reads it meanwhile)."""
-    return signal.erased_at is not None or signal.expires_at <= now
-
-
-def _admit(work: Work, caller: Caller, signal: Any, recipients: Sequence[Any]) -> Sight:
+def _admit(
+    tx: Tx, caller: Caller, signal: SignalFacts, recipients: Sequence[RecipientFacts]
+) -> Sight:
     """What this caller may see of the signal now: 404 for those who were never sender nor
-    recipient, 410 once it is erased, 403 with reasons when access has ended."""
-    names = {r.partner_id for r in recipients}
-    seen = caller_sight(
-        signal, names, caller, work.view, work.consents(signal.subject_index), work.now
+    recipient, 410 once it is erased (or past retention), 403 with reasons when access ended."""
+    seen = sight(
+        signal,
+        partners_of(recipients),
+        partner=caller.partner,
+        purpose=caller.purpose,
+        view=tx.view,
+        consents=tx.consents(signal.subject_index),
+        now=tx.now,
     )
-    audit = work.audit
+    audit = tx.audit
     # An outsider's attempt names the child too, so a subject report shows it.
     audit.subject_ref = signal.subject_ref
     if seen.role == "none":
         raise NotFound("no signal with this id", code="signal_not_found")
-    if is_gone(signal, work.now):
+    if not live(signal, tx.now):
         raise Gone("this signal has been erased", code="signal_erased")
     if seen.decision is not None:
         decision = seen.decision
@@ -73,44 +79,53 @@ def _admit(work: Work, caller: Caller, signal: Any, recipients: Sequence[Any]) -
     return seen
 
 
-def load_for(
-    work: Work, caller: Caller, signal_id: str
-) -> tuple[Signal, list[SignalRecipient], Sight]:
+def load_for(tx: Tx, caller: Caller, signal_id: str) -> tuple[Signal, list[SignalRecipient], Sight]:
     """A signal (as ORM objects, to change it) as this caller may see it now."""
-    signal = work.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
+    signal = tx.session.get(Signal, signal_id) if len(signal_id) <= MAX_ID_LENGTH else None
     if signal is None:
         raise NotFound("no signal with this id", code="signal_not_found")
-    recipients = recipients_of(work.session, signal.id)
-    return signal, recipients, _admit(work, caller, signal, recipients)
+    recipients = recipients_of(tx.session, signal.id)
+    return signal, recipients, _admit(tx, caller, signal, recipients)
 
 
-def read(work: Work, caller: Caller, signal_id: str) -> Readout:
+def read(tx: Tx, caller: Caller, signal_id: str) -> Readout:
     """One signal with exactly the fields the decision grants, decrypted only then.
 
     One statement: the signal with its wrapped data key and the live signals about the child
     with their recipients (which gives this signal's recipients and the related signals at
-    once); a second only for an erased or expired signal, for its recipients of record.
+    once); a second only for a signal that is no longer live, for its recipients of record.
     """
-    row, live = (
-        signal_and_live(work.raw, signal_id, work.now) if len(signal_id) <= 36 else (None, [])
+    row, about = (
+        signal_and_live(tx.raw, signal_id, tx.now)
+        if len(signal_id) <= MAX_ID_LENGTH
+        else (None, [])
     )
     if row is None:
         raise NotFound("no signal with this id", code="signal_not_found")
-    recipients: Sequence[Any] | None = next((r for signal, r in live if signal.id == row.id), None)
+    recipients = next((r for signal, r in about if signal.id == row.id), None)
     if recipients is None:
-        recipients = recipients_of(work.session, row.id)
-    seen = _admit(work, caller, row, recipients)
+        recipients = [_recipient_row(r) for r in recipients_of(tx.session, row.id)]
+    seen = _admit(tx, caller, row, recipients)
     content: dict[str, Any] = {}
-    if row.wrapped is not None and row.data_key_id is not None:
-        # `wrapped` and `wrap_version` come from the same data_keys row (NOT NULL there).
-        version = cast(int, row.wrap_version)
-        key = unwrap(work.runtime.keyrings, row.data_key_id, version, row.wrapped)
+    if row.wrapped is not None and row.data_key_id is not None and row.wrap_version is not None:
+        key = unwrap(tx.runtime.keyrings, row.data_key_id, row.wrap_version, row.wrapped)
         content = open_fields(row, key, seen.fields)
-    related = [s for s in visible_to(work, caller.partner, caller.purpose, live) if s.id != row.id]
-    return Readout(row, list(recipients), seen, content, related)
+    related = [s for s in visible_to(tx, caller.partner, caller.purpose, about) if s.id != row.id]
+    return Readout(row, recipients, seen, content, related)
 
 
-def status_for(signal: Any, recipients: Sequence[Any], partner: str) -> str:
+def _recipient_row(row: SignalRecipient) -> RecipientRow:
+    return RecipientRow(
+        row.partner_id,
+        row.status,
+        row.legal_basis,
+        row.agreement_id,
+        row.agreement_version,
+        row.updated_at,
+    )
+
+
+def status_for(signal: SignalFacts, recipients: Sequence[RecipientFacts], partner: str) -> str:
     """A recipient sees its own handling status; the sender the least advanced of them all."""
     for recipient in recipients:
         if recipient.partner_id == partner:
@@ -125,7 +140,7 @@ class Listing:
 
 
 def listing(
-    work: Work,
+    tx: Tx,
     caller: Caller,
     *,
     status: str | None,
@@ -146,7 +161,7 @@ def listing(
     query = (
         select(Signal)
         .outerjoin(mine, and_(col(mine.signal_id) == Signal.id, col(mine.partner_id) == partner))
-        .where(or_(own, shared), col(Signal.erased_at).is_(None), col(Signal.expires_at) > work.now)
+        .where(or_(own, shared), live_condition(tx.now))
     )
     if category is not None:
         query = query.where(col(Signal.category) == category)
@@ -154,35 +169,33 @@ def listing(
         query = query.where(col(Signal.created_at) >= since)
     if cursor is not None:
         query = query.where(col(Signal.id) < str(decode_cursor(cursor)))
-    rows = list(work.session.scalars(query.order_by(col(Signal.id).desc()).limit(limit + 1)))
+    rows = list(tx.session.scalars(query.order_by(col(Signal.id).desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     recipients: dict[str, list[SignalRecipient]] = defaultdict(list)
     if rows:
-        for row in work.session.scalars(
+        for row in tx.session.scalars(
             select(SignalRecipient).where(col(SignalRecipient.signal_id).in_([s.id for s in rows]))
         ):
             recipients[row.signal_id].append(row)
     consents: dict[str, LazyConsents] = {}
     items = []
     for signal in rows:
-        consent_list = consents.setdefault(
-            signal.subject_index, work.consents(signal.subject_index)
-        )
+        consent_list = consents.setdefault(signal.subject_index, tx.consents(signal.subject_index))
         seen = sight(
             signal,
-            recipients[signal.id],
+            partners_of(recipients[signal.id]),
             partner=partner,
             purpose=caller.purpose,
-            view=work.view,
+            view=tx.view,
             consents=consent_list,
-            now=work.now,
+            now=tx.now,
         )
         if seen.allowed:
             items.append((signal, recipients[signal.id]))
             # Each child whose signal is shown leaves its own event, so a subject report
             # finds every time the child's signal appeared in a list.
-            work.audit.also(
+            tx.audit.also(
                 action="signal.list",
                 resource_type="signal",
                 resource_id=signal.id,
@@ -193,8 +206,5 @@ def listing(
                 reason=None,
             )
     next_cursor = encode_cursor(rows[-1].id) if more and rows else None
-    work.audit.reason = f"items:{len(items)}"
+    tx.audit.reason = f"items:{len(items)}"
     return Listing(items, next_cursor)
-
-
-__all__ = ["ORDER", "Listing", "Readout", "is_gone", "listing", "load_for", "read", "status_for"]

@@ -21,7 +21,7 @@ from records.models import Signal, SignalRecipient
 from records.subjects import elfproef
 from signals.content import Content
 from signals.matches import record_matches
-from signals.work import Work
+from wijkdeel.unit import Tx
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _closest_misses(decisions: Iterable[Decision]) -> list[str]:
     return _ordered({r for d, level in depth.items() if level == deepest for r in d.reasons})
 
 
-def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
+def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
     if not elfproef(new.bsn):
         raise Invalid(
             "the BSN does not pass the elfproef",
@@ -70,10 +70,10 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
             ],
         )
     purpose = caller.purpose or ""
-    index, subject_ref = work.runtime.subjects.identify(new.bsn)
-    audit = work.audit
+    index, subject_ref = tx.runtime.subjects.identify(new.bsn)
+    audit = tx.audit
     audit.subject_ref, audit.purpose = subject_ref, purpose
-    view, consents = work.view, work.consents(index)
+    view, consents = tx.view, tx.consents(index)
 
     def decide(recipient: str) -> Decision:
         if recipient not in view.partners:
@@ -84,7 +84,7 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
             purpose=purpose,
             category=new.category,
             consents=consents,
-            now=work.now,
+            now=tx.now,
         )
 
     named = list(dict.fromkeys(new.recipients)) if new.recipients else None
@@ -105,7 +105,7 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
             reasons=_closest_misses(decisions.values()),
         )
 
-    now = work.now
+    now = tx.now
     first = allowed[min(allowed)]
     retention = min(d.retention_days or 1 for d in allowed.values())
     signal = Signal(
@@ -124,9 +124,9 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
         updated_at=now,
         expires_at=now + timedelta(days=retention),
     )
-    key = new_data_key(work.session, work.runtime.keyrings.get(), now)
+    key = new_data_key(tx.session, tx.runtime.keyrings.get(), now)
     new.content.seal_into(signal, key)
-    insert_all(work.session, [signal])
+    insert_all(tx.session, [signal])
     recipients = [
         SignalRecipient(
             signal_id=signal.id,
@@ -139,7 +139,7 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
         )
         for partner, d in sorted(allowed.items())
     ]
-    insert_all(work.session, recipients)
+    insert_all(tx.session, recipients)
     audit.resource_id = signal.id
     audit.basis(
         legal_basis=first.legal_basis,
@@ -148,13 +148,13 @@ def share(work: Work, caller: Caller, new: NewSignal) -> Shared:
     )
     _share_events(audit, signal, allowed)
     events.signal_created(
-        work.session,
+        tx.session,
         signal,
         [r.partner_id for r in recipients],
         now=now,
-        max_attempts=work.runtime.max_attempts,
+        max_attempts=tx.runtime.max_attempts,
     )
-    new_matches = record_matches(work, signal, [r.partner_id for r in recipients])
+    new_matches = record_matches(tx, signal, [r.partner_id for r in recipients])
     return Shared(signal, recipients, allowed, new_matches)
 
 

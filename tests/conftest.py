@@ -97,6 +97,8 @@ def settings_for_tests(var_dir: Path, **overrides: object) -> Settings:
         "secret_hash_time_cost": 1,
         "rate_limit": 1000.0,
         "rate_burst": 1000,
+        "token_source_rate": 1000.0,
+        "token_source_burst": 1000,
         "webhook_allow_private": True,
         "webhook_schedule": "0,0.2,0.4,0.6,0.8",
     }
@@ -116,4 +118,6 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def runtime(db: Database, settings: Settings, clock: FrozenClock) -> Runtime:
-    return build_runtime(settings, db=db, clock=clock)
+    built = build_runtime(settings, db=db, clock=clock)
+    built.bootstrap()
+    return built

@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -179,6 +180,13 @@ def audit_events(runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
         query = query.where(events.c[name] == value)
     with runtime.db.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def counted_refusals(client: Any, runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
+    """The events of refusals nobody could be named for: they are counted per source, action,
+    reason and minute, and written once the minute is over - here at once."""
+    client.portal.call(partial(client.app.state.units.flush_refusals, everything=True))
+    return [e for e in audit_events(runtime, **where) if e["count"] is not None]
 
 
 def example_agreement(**changes: Any) -> dict[str, Any]:

@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import text
+from sqlmodel import Session, select
 
-from audit.writer import AuditWriter
+from audit.anchoring import create_key as create_audit_key
+from audit.events import system_event
 from auth.clients import ClientAuthenticator
-from auth.keys import SigningKeys
+from auth.keys import SigningKeys, ensure_signing_key
 from auth.secrets import SecretHasher
 from auth.tokens import TokenVerifier
 from core.clock import Clock, system_clock
 from notifications.schedule import parse_schedule
 from notifications.targets import Resolver, SystemResolver
-from records.db import Database
-from records.keyring import KeyringStore
+from records.db import Capacity, Database
+from records.keyring import KeyringStore, ensure_master, read_keyring
+from records.models import AuditKey
 from records.policy import PolicyStore
 from records.subjects import SubjectKeys
 from wijkdeel.settings import ConfigurationError, Settings, get_settings
@@ -34,16 +37,13 @@ class Runtime:
     authenticator: ClientAuthenticator
     schedule: tuple[float, ...]
     resolver: Resolver
-    audit_writer: AuditWriter
+    root: bytes = field(repr=False, default=b"")
     policy: PolicyStore = field(default_factory=PolicyStore)
     started_at: datetime = field(default_factory=system_clock)
     _subjects: SubjectKeys | None = None
 
     def now(self) -> datetime:
         return self.clock()
-
-    def session(self) -> Session:
-        return Session(self.db.engine, expire_on_commit=False)
 
     @property
     def subjects(self) -> SubjectKeys:
@@ -56,10 +56,28 @@ class Runtime:
     def max_attempts(self) -> int:
         return len(self.schedule)
 
-    def warm(self) -> None:
-        """Load (on a first start: create) the keys, so no request ever has to."""
-        self.keyrings.get()
-        self.signing_keys.current()
+    def bootstrap(self) -> None:
+        """Create the first keys if the database has none yet - master key, token signing key,
+        audit checkpoint key - each with its system event; then load them, so no request ever
+        has to. Run explicitly at start-up and by `wijkdeel migrate`; idempotent, and safe when
+        several processes start at once."""
+        now = self.now()
+        with self.db.session() as session:
+            _serialise_bootstrap(session)
+            version = ensure_master(session, self.root, now)
+            if version is not None:
+                system_event(session, "key.create_master", "master_key", str(version), now)
+            session.flush()
+            keyring = read_keyring(session, self.root)
+            assert keyring is not None
+            kid = ensure_signing_key(session, keyring, now)
+            if kid is not None:
+                system_event(session, "key.create_signing", "signing_key", kid, now)
+            if session.exec(select(AuditKey.kid)).first() is None:
+                audit_kid = create_audit_key(session, keyring, now)
+                system_event(session, "key.create_audit", "audit_key", audit_kid, now)
+        self.keyrings.reload()
+        self.signing_keys.reload()
 
     def close(self) -> None:
         self.db.dispose()
@@ -71,10 +89,10 @@ def build_runtime(
     settings = settings or get_settings()
     settings.check_production()
     clock = clock or system_clock
-    db = db or Database(settings.effective_database_url)
+    db = db or Database(settings.effective_database_url, capacity=capacity_of(settings))
     root = settings.root_key()
 
-    keyrings = KeyringStore(db, root, clock)
+    keyrings = KeyringStore(db, root)
     signing_keys = SigningKeys(db, keyrings, token_ttl=settings.token_ttl, clock=clock)
     try:
         schedule = parse_schedule(settings.webhook_schedule)
@@ -93,8 +111,28 @@ def build_runtime(
         hasher=hasher,
         schedule=schedule,
         resolver=SystemResolver(),
-        audit_writer=AuditWriter(db),
+        root=root,
         authenticator=ClientAuthenticator(
             hasher, issuer=settings.issuer, token_endpoint=settings.token_endpoint
         ),
     )
+
+
+def capacity_of(settings: Settings) -> Capacity:
+    return Capacity(
+        pool_size=settings.db_pool_size,
+        sqlite_readers=settings.sqlite_readers,
+        statement_timeout=settings.db_statement_timeout,
+        lock_timeout=settings.db_lock_timeout,
+    )
+
+
+# An arbitrary constant naming "creating the first keys" among PostgreSQL advisory locks.
+_BOOTSTRAP_LOCK = 0x57444B59
+
+
+def _serialise_bootstrap(session: Session) -> None:
+    """One process at a time creates the first keys (on SQLite the background engine's
+    BEGIN IMMEDIATE already holds the write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BOOTSTRAP_LOCK})

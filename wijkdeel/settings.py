@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,12 +37,37 @@ class Settings(BaseSettings):
     delivery_interval: float = Field(default=0.25, gt=0)
     rate_limit: float = Field(default=50.0, gt=0, description="requests per second per client")
     rate_burst: int = Field(default=100, ge=1)
+    token_source_rate: float = Field(
+        default=5.0, gt=0, description="token requests per second per source address"
+    )
+    token_source_burst: int = Field(default=20, ge=1)
     # argon2id cost; lowered only by the test suite, never in production (checked below).
     secret_hash_memory_kib: int = Field(default=65536, ge=8)
     secret_hash_time_cost: int = Field(default=3, ge=1)
+    # Capacity: a request that cannot get a database connection (or, on SQLite, the write slot)
+    # within db_wait seconds answers 503 with Retry-After. The threadpool is larger than the
+    # pool plus the other work that may run in a thread, so no thread ever waits for a
+    # connection and nothing can deadlock (checked below).
+    db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL connections")
+    db_wait: float = Field(default=3.0, gt=0, le=60, description="seconds to wait for capacity")
+    db_statement_timeout: float = Field(default=15.0, gt=0, le=600)
+    db_lock_timeout: float = Field(default=3.0, gt=0, le=600)
+    sqlite_readers: int = Field(default=8, ge=1, le=64)
+    threadpool_size: int = Field(default=40, ge=4, le=1000)
+    hash_concurrency: int = Field(default=2, ge=1, le=64, description="argon2 checks at once")
     seal_interval: float = Field(default=0.5, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _capacity_fits(self) -> Settings:
+        needed = max(self.db_pool_size, self.sqlite_readers + 1) + self.hash_concurrency + 4
+        if self.threadpool_size < needed:
+            raise ValueError(
+                f"WIJKDEEL_THREADPOOL_SIZE must be at least {needed}: every database slot, every "
+                "password check and a few other tasks must find a thread"
+            )
+        return self
 
     @field_validator("issuer")
     @classmethod

@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from audit.chain import seal_pending
 from notifications.delivery import Deliverer
 from records.models import RevokedToken, UsedAssertion
-from signals.erasure import sweep_all
+from signals.erasure import sweep_expired
 from wijkdeel.runtime import Runtime
 
 log = logging.getLogger("wijkdeel.worker")
@@ -26,6 +26,17 @@ def purge_expired_token_records(runtime: Runtime) -> int:
         removed = session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now))  # type: ignore[arg-type]
         revoked = session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))  # type: ignore[arg-type]
         return int(removed.rowcount or 0) + int(revoked.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def sweep_all(runtime: Runtime) -> int:
+    """Erase every signal past its retention, a batch per transaction; returns how many."""
+    total, now, db = 0, runtime.now(), runtime.db
+    while True:
+        with db.session() as session:
+            swept = sweep_expired(session, now, skip_locked=not db.is_sqlite)
+        total += swept
+        if not swept:
+            return total
 
 
 def deliverer_for(runtime: Runtime) -> Deliverer:
@@ -64,7 +75,7 @@ class BackgroundWorker:
                 settings.sweep_interval,
                 lambda: purge_expired_token_records(runtime),
             ),
-            Job("retention", settings.sweep_interval, lambda: sweep_all(runtime.db, runtime.now())),
+            Job("retention", settings.sweep_interval, lambda: sweep_all(runtime)),
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.context import audited
-from api.deps import AdminCaller, Audit, Now, ReadCallerDep, ReadSessionDep, SessionDep
+from api.deps import AdminUnit, AnyCaller
 from api.schemas.agreements import AgreementBody, AgreementPage, AgreementPublic
 from api.schemas.common import SLUG_PATTERN
+from audit.events import AuditDraft
 from auth.caller import Caller
 from core.errors import Invalid, NotFound
 from records import agreements
 from records.models import AgreementVersion
+from wijkdeel.unit import Tx
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
 
@@ -38,7 +40,7 @@ def _readable(row: AgreementVersion, caller: Caller) -> AgreementVersion:
     return row
 
 
-def _noted(audit: Audit, row: AgreementVersion) -> AgreementVersion:
+def _noted(audit: AuditDraft, row: AgreementVersion) -> AgreementVersion:
     audit.resource_id = row.agreement_id
     audit.agreement_id, audit.agreement_version = row.agreement_id, row.version
     return row
@@ -53,17 +55,23 @@ def _noted(audit: Audit, row: AgreementVersion) -> AgreementVersion:
     "a retention outside 1..730 days, validUntil before validFrom, or a duplicate rule.",
     openapi_extra=audited("agreement.create", "agreement"),
 )
-def create_agreement(
-    body: AgreementBody, session: SessionDep, caller: AdminCaller, now: Now, audit: Audit
-) -> AgreementPublic:
-    if body.id is None:
-        raise Invalid(
-            "id is required",
-            code="validation_failed",
-            invalid_params=[{"in": "body", "name": "id", "code": "missing", "reason": "required"}],
-        )
-    row = agreements.create(session, body.document(body.id), author=caller.client_id, now=now)
-    return public(_noted(audit, row))
+async def create_agreement(body: AgreementBody, unit: AdminUnit) -> AgreementPublic:
+    agreement_id = body.id
+
+    def work(tx: Tx, caller: Caller) -> AgreementPublic:
+        if agreement_id is None:
+            raise Invalid(
+                "id is required",
+                code="validation_failed",
+                invalid_params=[
+                    {"in": "body", "name": "id", "code": "missing", "reason": "required"}
+                ],
+            )
+        document = body.document(agreement_id)
+        row = agreements.create(tx.session, document, author=caller.client_id, now=tx.now)
+        return public(_noted(tx.audit, row))
+
+    return await unit.write(work)
 
 
 @router.get(
@@ -71,14 +79,17 @@ def create_agreement(
     summary="List the agreements the caller may read (current versions)",
     openapi_extra=audited("agreement.list", "agreement"),
 )
-def list_agreements(session: ReadSessionDep, caller: ReadCallerDep) -> AgreementPage:
-    rows = sorted(agreements.current_versions(session), key=lambda row: row.agreement_id)
-    visible = [
-        public(row)
-        for row in rows
-        if caller.role != "partner" or agreements.is_party(row, caller.partner)
-    ]
-    return AgreementPage(items=visible, next_cursor=None)
+async def list_agreements(unit: AnyCaller) -> AgreementPage:
+    def work(tx: Tx, caller: Caller) -> AgreementPage:
+        rows = sorted(agreements.current_versions(tx.session), key=lambda row: row.agreement_id)
+        visible = [
+            public(row)
+            for row in rows
+            if caller.role != "partner" or agreements.is_party(row, caller.partner)
+        ]
+        return AgreementPage(items=visible, next_cursor=None)
+
+    return await unit.read(work)
 
 
 @router.get(
@@ -86,10 +97,11 @@ def list_agreements(session: ReadSessionDep, caller: ReadCallerDep) -> Agreement
     summary="Read an agreement's current version",
     openapi_extra=audited("agreement.read", "agreement"),
 )
-def read_agreement(
-    id: AgreementId, session: ReadSessionDep, caller: ReadCallerDep, audit: Audit
-) -> AgreementPublic:
-    return public(_noted(audit, _readable(agreements.get_version(session, id), caller)))
+async def read_agreement(id: AgreementId, unit: AnyCaller) -> AgreementPublic:
+    def work(tx: Tx, caller: Caller) -> AgreementPublic:
+        return public(_noted(tx.audit, _readable(agreements.get_version(tx.session, id), caller)))
+
+    return await unit.read(work)
 
 
 @router.put(
@@ -99,14 +111,19 @@ def read_agreement(
     "new version with that status; access it gave ends at the next request.",
     openapi_extra=audited("agreement.update", "agreement"),
 )
-def update_agreement(
-    id: AgreementId,
-    body: AgreementBody,
-    session: SessionDep,
-    caller: AdminCaller,
-    now: Now,
-    audit: Audit,
+async def update_agreement(
+    id: AgreementId, body: AgreementBody, unit: AdminUnit
 ) -> AgreementPublic:
+    def work(tx: Tx, caller: Caller) -> AgreementPublic:
+        _same_id(body, id)
+        document = body.document(id)
+        row = agreements.update(tx.session, id, document, author=caller.client_id, now=tx.now)
+        return public(_noted(tx.audit, row))
+
+    return await unit.write(work)
+
+
+def _same_id(body: AgreementBody, id: str) -> None:
     if body.id is not None and body.id != id:
         raise Invalid(
             "id differs from the path",
@@ -120,8 +137,6 @@ def update_agreement(
                 }
             ],
         )
-    row = agreements.update(session, id, body.document(id), author=caller.client_id, now=now)
-    return public(_noted(audit, row))
 
 
 @router.get(
@@ -129,11 +144,14 @@ def update_agreement(
     summary="Every version of an agreement, oldest first",
     openapi_extra=audited("agreement.read", "agreement"),
 )
-def list_versions(id: AgreementId, session: ReadSessionDep, caller: ReadCallerDep) -> AgreementPage:
-    _readable(agreements.get_version(session, id), caller)
-    return AgreementPage(
-        items=[public(row) for row in agreements.versions(session, id)], next_cursor=None
-    )
+async def list_versions(id: AgreementId, unit: AnyCaller) -> AgreementPage:
+    def work(tx: Tx, caller: Caller) -> AgreementPage:
+        _readable(agreements.get_version(tx.session, id), caller)
+        return AgreementPage(
+            items=[public(row) for row in agreements.versions(tx.session, id)], next_cursor=None
+        )
+
+    return await unit.read(work)
 
 
 @router.get(
@@ -141,12 +159,13 @@ def list_versions(id: AgreementId, session: ReadSessionDep, caller: ReadCallerDe
     summary="One version of an agreement",
     openapi_extra=audited("agreement.read", "agreement"),
 )
-def read_version(
+async def read_version(
     id: AgreementId,
-    n: Annotated[int, Path(ge=1, description="the version number")],
-    session: ReadSessionDep,
-    caller: ReadCallerDep,
-    audit: Audit,
+    n: Annotated[int, Path(ge=1, le=2_147_483_647, description="the version number")],
+    unit: AnyCaller,
 ) -> AgreementPublic:
-    _readable(agreements.get_version(session, id), caller)
-    return public(_noted(audit, agreements.get_version(session, id, n)))
+    def work(tx: Tx, caller: Caller) -> AgreementPublic:
+        _readable(agreements.get_version(tx.session, id), caller)
+        return public(_noted(tx.audit, agreements.get_version(tx.session, id, n)))
+
+    return await unit.read(work)

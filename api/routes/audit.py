@@ -3,6 +3,7 @@ subject report. Every one of these reads is itself an audit event."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -10,16 +11,7 @@ from pydantic import AwareDatetime
 from starlette.responses import StreamingResponse
 
 from api.context import audited
-from api.deps import (
-    Audit,
-    AuditorCaller,
-    AuditorReader,
-    Cursor,
-    Limit,
-    Now,
-    RuntimeDep,
-    SessionDep,
-)
+from api.deps import AuditorUnit, Cursor, Limit, Unit
 from api.negotiation import negotiate
 from api.schemas.audit import (
     CSV_EXAMPLE,
@@ -35,11 +27,12 @@ from api.schemas.common import SLUG_PATTERN
 from audit import checkpoints, export, queries
 from audit.chain import Verification
 from audit.events import AuditDraft
-from audit.queries import EventFilter
+from audit.queries import EventFilter, Export
+from auth.caller import Caller
 from core.clock import rfc3339
 from records.consents import invalid_bsn
 from records.subjects import elfproef
-from wijkdeel.runtime import Runtime
+from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["audit"])
 
@@ -87,21 +80,20 @@ Since = Annotated[
 Until = Annotated[AwareDatetime | None, Query(description="before this moment (RFC 3339)")]
 
 
-def _export(
-    runtime: Runtime,
-    session: SessionDep,
-    where: EventFilter,
-    cursor: str | None,
-    media: str,
-    name: str,
-) -> StreamingResponse:
-    """Everything that matches, up to the newest event sealed now, read after this request's
-    transaction has committed, a chunk at a time."""
-    after = queries.after_cursor(cursor)
-    upto = queries.last_seq(session)
-    body = export.stream(media, queries.chunks(runtime.db, where, after=after, upto=upto))
+def _export(unit: Unit, export_of: Export, media: str, name: str) -> StreamingResponse:
+    """Everything that matches, up to the newest event sealed when the request began, read
+    after its transaction has committed, a chunk at a time, each in a read slot of its own."""
+
+    async def body() -> AsyncIterator[bytes]:
+        if media == export.CSV:
+            yield export.csv_header()
+        while not export_of.done:
+            items = await unit.quietly("read", lambda tx: export_of.next_chunk(tx.session))
+            if items:
+                yield export.render(media, items)
+
     return StreamingResponse(
-        body,
+        body(),
         media_type=export.MEDIA_TYPES[media],
         headers={"Content-Disposition": f'attachment; filename="{name}.{EXTENSIONS[media]}"'},
     )
@@ -126,12 +118,9 @@ def _note(audit: AuditDraft, media: str, where: EventFilter) -> None:
     responses=_formats("a page of events"),
     openapi_extra=audited("audit.read", "audit"),
 )
-def list_events(
+async def list_events(
     request: Request,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    _: AuditorCaller,
-    audit: Audit,
+    unit: AuditorUnit,
     partner: PartnerFilter = None,
     client_id: ClientFilter = None,
     action: ActionFilter = None,
@@ -152,12 +141,22 @@ def list_events(
         since=since,
         until=until,
     )
-    _note(audit, media, where)
-    queries.seal_recent(session, lock=not runtime.db.is_sqlite)
+    answer = await unit.write(lambda tx, _: _search(tx, where, media, cursor, limit))
+    if isinstance(answer, Export):
+        return _export(unit, answer, media, "audit-events")
+    return AuditEventPage.model_validate({"items": answer.items, "nextCursor": answer.next_cursor})
+
+
+def _search(
+    tx: Tx, where: EventFilter, media: str, cursor: str | None, limit: int
+) -> queries.Page[dict[str, Any]] | Export:
+    """A page of events, or (for CSV and NDJSON) the export to stream once this commits;
+    what is committed so far is sealed first, so the answer holds every event up to now."""
+    _note(tx.audit, media, where)
+    queries.seal_recent(tx.session, lock=not tx.runtime.db.is_sqlite)
     if media != JSON:
-        return _export(runtime, session, where, cursor, media, "audit-events")
-    found = queries.page(session, where, cursor=cursor, limit=limit)
-    return AuditEventPage.model_validate({"items": found.items, "nextCursor": found.next_cursor})
+        return Export(where, queries.after_cursor(cursor), queries.last_seq(tx.session))
+    return queries.page(tx.session, where, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -175,18 +174,23 @@ def list_events(
     "`unsealed`; they are not part of the answer yet.",
     openapi_extra=audited("audit.verify", "audit"),
 )
-def verify_chain(
-    runtime: RuntimeDep,
-    _: AuditorReader,
-    now: Now,
-    audit: Audit,
+async def verify_chain(
+    unit: AuditorUnit,
     full: Annotated[bool, Query(description="walk from the first event")] = False,
 ) -> Any:
-    # The walk reads through the read pool; the checkpoint it records is written afterwards in
-    # a short transaction of its own, so a long walk never holds SQLite's writer.
-    with runtime.db.session() as writing:
-        result = checkpoints.verify(runtime.db, writing, full=full, now=now)
-    audit.reason = _outcome(result, full)
+    # The walk holds a read connection, never SQLite's writer; the checkpoint it records is
+    # written afterwards, in the request's unit of work, with its audit event.
+    db = unit.runtime.db
+    walked = await unit.read(
+        lambda tx, _: checkpoints.walk(db, tx.session.connection(), full=full), audited=False
+    )
+
+    def conclude(tx: Tx, _: Caller) -> Verification:
+        result = checkpoints.conclude(tx.session, walked, now=tx.now)
+        tx.audit.reason = _outcome(result, full)
+        return result
+
+    result = await unit.write(conclude)
     if not result.valid:
         return VerificationPublic.model_validate(
             {"valid": False, "firstInvalidSeq": result.first_invalid_seq, "reason": result.reason}
@@ -223,26 +227,21 @@ def _outcome(result: Verification, full: bool) -> str:
     responses=_formats("the child's events"),
     openapi_extra=audited("audit.subject_report", "audit"),
 )
-def subject_report(
+async def subject_report(
     body: SubjectReportRequest,
     request: Request,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    _: AuditorCaller,
-    audit: Audit,
+    unit: AuditorUnit,
     cursor: Cursor = None,
     limit: Limit = 1000,
 ) -> Any:
     media = negotiate(request.headers.get("accept"), FORMATS)
     if not elfproef(body.bsn):
         raise invalid_bsn("bsn")
-    subject_ref = runtime.subjects.identify(body.bsn)[1]
+    subject_ref = unit.runtime.subjects.identify(body.bsn)[1]
     where = EventFilter(subject_ref=subject_ref)
-    _note(audit, media, where)
-    queries.seal_recent(session, lock=not runtime.db.is_sqlite)
-    if media != JSON:
-        return _export(runtime, session, where, cursor, media, "subject-report")
-    found = queries.page(session, where, cursor=cursor, limit=limit)
+    answer = await unit.write(lambda tx, _: _search(tx, where, media, cursor, limit))
+    if isinstance(answer, Export):
+        return _export(unit, answer, media, "subject-report")
     return SubjectReportPage.model_validate(
-        {"subjectRef": subject_ref, "items": found.items, "nextCursor": found.next_cursor}
+        {"subjectRef": subject_ref, "items": answer.items, "nextCursor": answer.next_cursor}
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
-from sqlmodel import Session
+from fastapi import APIRouter, Path, status
 
 from api.context import audited
-from api.deps import Audit, Now, ReadSessionDep, RuntimeDep, SessionDep, require, require_read
+from api.deps import Unit, unit_for
 from api.schemas.consents import (
     ConsentCreate,
     ConsentPage,
@@ -23,29 +21,28 @@ from records import consents
 from records.consents import NewConsent, invalid_bsn
 from records.models import ConsentRecord, ConsentWithdrawal
 from records.subjects import elfproef
-from wijkdeel.runtime import Runtime
+from wijkdeel.unit import Tx
 
 router = APIRouter(prefix="/consents", tags=["consents"])
 
-Writer = Annotated[Caller, Depends(require("consents:write"))]
-Reader = Annotated[Caller, Depends(require_read("consents:read"))]
+Writer = Annotated[Unit, unit_for("consents:write")]
+Reader = Annotated[Unit, unit_for("consents:read")]
 ConsentId = Annotated[str, Path(max_length=36, description="the consent's id")]
 
 
 def _answer(
-    session: Session,
-    record: ConsentRecord,
-    withdrawal: ConsentWithdrawal | None,
-    caller: Caller,
-    runtime: Runtime,
-    now: datetime,
+    tx: Tx, record: ConsentRecord, withdrawal: ConsentWithdrawal | None, caller: Caller
 ) -> ConsentPublic:
     """The consent as this caller may see it (personal fields only for its recorder)."""
-    return _public(
-        consents.view(
-            session, record, withdrawal, partner=caller.partner, keyrings=runtime.keyrings, now=now
-        )
+    view = consents.view(
+        tx.session,
+        record,
+        withdrawal,
+        partner=caller.partner,
+        keyrings=tx.runtime.keyrings,
+        now=tx.now,
     )
+    return _public(view)
 
 
 def _public(view: consents.ConsentView) -> ConsentPublic:
@@ -61,41 +58,39 @@ def _public(view: consents.ConsentView) -> ConsentPublic:
     response_model_exclude_none=True,
     openapi_extra=audited("consent.create", "consent"),
 )
-def create_consent(
-    body: ConsentCreate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    caller: Writer,
-    now: Now,
-    audit: Audit,
-) -> ConsentPublic:
-    record = consents.record_consent(
-        session,
-        NewConsent(
-            bsn=body.subject.bsn,
-            birth_date=body.subject.birth_date,
-            granted_by=body.granted_by,
-            grantor_name=body.grantor_name,
-            purposes=body.purposes,
-            recipients=body.recipients,
-            categories=body.categories,
-            valid_from=body.valid_from,
-            valid_until=body.valid_until,
-            evidence_method=body.evidence.method,
-            evidence_reference=body.evidence.reference,
-        ),
-        keyring=runtime.keyrings.get(),
-        subjects=runtime.subjects,
-        partner=caller.partner,
-        client_id=caller.client_id,
-        now=now,
+async def create_consent(body: ConsentCreate, unit: Writer) -> ConsentPublic:
+    new = NewConsent(
+        bsn=body.subject.bsn,
+        birth_date=body.subject.birth_date,
+        granted_by=body.granted_by,
+        grantor_name=body.grantor_name,
+        purposes=body.purposes,
+        recipients=body.recipients,
+        categories=body.categories,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        evidence_method=body.evidence.method,
+        evidence_reference=body.evidence.reference,
     )
-    audit.resource_id, audit.subject_ref, audit.legal_basis = (
-        record.id,
-        record.subject_ref,
-        "consent",
-    )
-    return _answer(session, record, None, caller, runtime, now)
+
+    def work(tx: Tx, caller: Caller) -> ConsentPublic:
+        record = consents.record_consent(
+            tx.session,
+            new,
+            keyring=tx.runtime.keyrings.get(),
+            subjects=tx.runtime.subjects,
+            partner=caller.partner,
+            client_id=caller.client_id,
+            now=tx.now,
+        )
+        tx.audit.resource_id, tx.audit.subject_ref, tx.audit.legal_basis = (
+            record.id,
+            record.subject_ref,
+            "consent",
+        )
+        return _answer(tx, record, None, caller)
+
+    return await unit.write(work)
 
 
 @router.get(
@@ -104,17 +99,13 @@ def create_consent(
     response_model_exclude_none=True,
     openapi_extra=audited("consent.read", "consent"),
 )
-def read_consent(
-    id: ConsentId,
-    session: ReadSessionDep,
-    runtime: RuntimeDep,
-    caller: Reader,
-    now: Now,
-    audit: Audit,
-) -> ConsentPublic:
-    record, withdrawal = consents.load(session, id, caller.partner)
-    audit.subject_ref = record.subject_ref
-    return _answer(session, record, withdrawal, caller, runtime, now)
+async def read_consent(id: ConsentId, unit: Reader) -> ConsentPublic:
+    def work(tx: Tx, caller: Caller) -> ConsentPublic:
+        record, withdrawal = consents.load(tx.session, id, caller.partner)
+        tx.audit.subject_ref = record.subject_ref
+        return _answer(tx, record, withdrawal, caller)
+
+    return await unit.read(work)
 
 
 @router.post(
@@ -124,27 +115,24 @@ def read_consent(
     response_model_exclude_none=True,
     openapi_extra=audited("consent.withdraw", "consent"),
 )
-def withdraw_consent(
-    id: ConsentId,
-    body: ConsentWithdraw,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    caller: Writer,
-    now: Now,
-    audit: Audit,
-) -> ConsentPublic:
-    record, withdrawal = consents.withdraw(
-        session,
-        id,
-        partner=caller.partner,
-        client_id=caller.client_id,
-        reason=body.reason,
-        keyrings=runtime.keyrings,
-        now=now,
-    )
-    audit.subject_ref = record.subject_ref
-    events.consent_withdrawn(session, record, now=now, max_attempts=runtime.max_attempts)
-    return _answer(session, record, withdrawal, caller, runtime, now)
+async def withdraw_consent(id: ConsentId, body: ConsentWithdraw, unit: Writer) -> ConsentPublic:
+    def work(tx: Tx, caller: Caller) -> ConsentPublic:
+        record, withdrawal = consents.withdraw(
+            tx.session,
+            id,
+            partner=caller.partner,
+            client_id=caller.client_id,
+            reason=body.reason,
+            keyrings=tx.runtime.keyrings,
+            now=tx.now,
+        )
+        tx.audit.subject_ref = record.subject_ref
+        events.consent_withdrawn(
+            tx.session, record, now=tx.now, max_attempts=tx.runtime.max_attempts
+        )
+        return _answer(tx, record, withdrawal, caller)
+
+    return await unit.write(work)
 
 
 @router.post(
@@ -153,23 +141,16 @@ def withdraw_consent(
     response_model_exclude_none=True,
     openapi_extra=audited("consent.search", "consent"),
 )
-def search_consents(
-    body: ConsentSearch,
-    session: ReadSessionDep,
-    runtime: RuntimeDep,
-    caller: Reader,
-    now: Now,
-    audit: Audit,
-) -> ConsentPage:
-    if not elfproef(body.bsn):
-        raise invalid_bsn("bsn")
-    index, subject_ref = runtime.subjects.identify(body.bsn)
-    audit.subject_ref = subject_ref
-    found = consents.search(session, index, caller.partner)
-    return ConsentPage(
-        items=[
-            _answer(session, record, withdrawal, caller, runtime, now)
-            for record, withdrawal in found
-        ],
-        next_cursor=None,
-    )
+async def search_consents(body: ConsentSearch, unit: Reader) -> ConsentPage:
+    def work(tx: Tx, caller: Caller) -> ConsentPage:
+        if not elfproef(body.bsn):
+            raise invalid_bsn("bsn")
+        index, subject_ref = tx.runtime.subjects.identify(body.bsn)
+        tx.audit.subject_ref = subject_ref
+        found = consents.search(tx.session, index, caller.partner)
+        return ConsentPage(
+            items=[_answer(tx, record, withdrawal, caller) for record, withdrawal in found],
+            next_cursor=None,
+        )
+
+    return await unit.read(work)

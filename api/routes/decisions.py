@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from api.context import audited
-from api.deps import Audit, Now, ReadSessionDep, RuntimeDep, require_read
+from api.deps import Unit, unit_for
 from api.schemas.agreements import DecisionPublic, DecisionRequest
-from auth.caller import Caller
 from policies import Rule
 from records.consents import invalid_bsn
 from records.policy import consents_for
 from records.subjects import elfproef
+from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["agreements"])
 
-Explainer = Annotated[Caller, Depends(require_read("admin", "audit:read"))]
+Explainer = Annotated[Unit, unit_for("admin", "audit:read")]
 
 
 @router.post(
@@ -28,28 +28,26 @@ Explainer = Annotated[Caller, Depends(require_read("admin", "audit:read"))]
     "`subject.bsn` the child's consents count too. Nothing is changed.",
     openapi_extra=audited("decision.explain", "decision"),
 )
-def explain(
-    body: DecisionRequest,
-    session: ReadSessionDep,
-    runtime: RuntimeDep,
-    _: Explainer,
-    now: Now,
-    audit: Audit,
-) -> DecisionPublic:
+async def explain(body: DecisionRequest, unit: Explainer) -> DecisionPublic:
+    return await unit.read(lambda tx, _: _explain(tx, body))
+
+
+def _explain(tx: Tx, body: DecisionRequest) -> DecisionPublic:
+    audit = tx.audit
     consents, subject_ref = [], None
     if body.subject is not None:
         if not elfproef(body.subject.bsn):
             raise invalid_bsn("subject.bsn")
-        index, subject_ref = runtime.subjects.identify(body.subject.bsn)
-        consents = consents_for(session, index)
+        index, subject_ref = tx.runtime.subjects.identify(body.subject.bsn)
+        consents = consents_for(tx.session, index)
         audit.subject_ref = subject_ref
-    decision = runtime.policy.view(session).decide(
+    decision = tx.view.decide(
         sender=body.sender,
         recipient=body.recipient,
         purpose=body.purpose,
         category=body.category,
         consents=consents,
-        now=now,
+        now=tx.now,
     )
     audit.purpose = body.purpose
     audit.basis(

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+import anyio.to_thread
+from fastapi import APIRouter, Path, Response, status
 
 from api.context import audited
-from api.deps import (
-    Audit,
-    Cursor,
-    Limit,
-    Now,
-    ReadSessionDep,
-    RuntimeDep,
-    SessionDep,
-    require,
-    require_read,
-)
+from api.deps import Cursor, Limit, Unit, unit_for
 from api.schemas.notifications import (
     DeliveryPage,
     DeliveryPublic,
@@ -28,13 +20,15 @@ from api.schemas.notifications import (
     SubscriptionPublic,
 )
 from auth.caller import Caller
+from core.errors import DomainError
 from notifications import log, subscriptions
-from records.models import Subscription
+from records.models import Delivery, DeliveryAttempt, Subscription
+from wijkdeel.runtime import Runtime
+from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["notifications"])
 
-Subscriber = Annotated[Caller, Depends(require("subscriptions"))]
-SubscriptionReader = Annotated[Caller, Depends(require_read("subscriptions"))]
+Subscriber = Annotated[Unit, unit_for("subscriptions")]
 SubscriptionId = Annotated[str, Path(max_length=36, description="the subscription's id")]
 
 
@@ -58,29 +52,42 @@ def _public(row: Subscription) -> dict[str, object]:
     "`secret` signs every delivery (Standard Webhooks) and appears in this answer only.",
     openapi_extra=audited("subscription.create", "subscription"),
 )
-def create_subscription(
-    body: SubscriptionCreate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    caller: Subscriber,
-    now: Now,
-    audit: Audit,
-) -> SubscriptionCreated:
-    settings = runtime.settings
-    subscriptions.vet(
-        body.url, allow_private=settings.webhook_allow_private, resolver=runtime.resolver
+async def create_subscription(body: SubscriptionCreate, unit: Subscriber) -> SubscriptionCreated:
+    def create(tx: Tx, caller: Caller) -> SubscriptionCreated:
+        row, secret = subscriptions.create(
+            tx.session,
+            partner=caller.partner,
+            client_id=caller.client_id,
+            url=body.url,
+            events=list(body.events),
+            keyring=tx.runtime.keyrings.get(),
+            now=tx.now,
+        )
+        tx.audit.resource_id = row.id
+        return SubscriptionCreated.model_validate({**_public(row), "secret": secret})
+
+    runtime = unit.runtime
+    # Resolving the target's name takes as long as DNS takes: done before the unit of work,
+    # in a thread, so it never holds a connection or the write slot.
+    vetting = await anyio.to_thread.run_sync(
+        lambda: _vetted(body.url, runtime.settings.webhook_allow_private, runtime)
     )
-    row, secret = subscriptions.create(
-        session,
-        partner=caller.partner,
-        client_id=caller.client_id,
-        url=body.url,
-        events=list(body.events),
-        keyring=runtime.keyrings.get(),
-        now=now,
-    )
-    audit.resource_id = row.id
-    return SubscriptionCreated.model_validate({**_public(row), "secret": secret})
+    if vetting is not None:
+        # Refused by the guard: the refusal still passes through the unit, to be audited
+        # under the caller.
+        def refuse(tx: Tx, caller: Caller) -> SubscriptionCreated:
+            raise vetting
+
+        return await unit.write(refuse)
+    return await unit.write(create)
+
+
+def _vetted(url: str, allow_private: bool, runtime: Runtime) -> Exception | None:
+    try:
+        subscriptions.vet(url, allow_private=allow_private, resolver=runtime.resolver)
+    except DomainError as refused:
+        return refused
+    return None
 
 
 @router.get(
@@ -89,11 +96,14 @@ def create_subscription(
     response_model_exclude_none=True,
     openapi_extra=audited("subscription.list", "subscription"),
 )
-def list_subscriptions(session: ReadSessionDep, caller: SubscriptionReader) -> SubscriptionPage:
-    rows = subscriptions.listing(session, caller.partner)
-    return SubscriptionPage(
-        items=[SubscriptionPublic.model_validate(_public(r)) for r in rows], next_cursor=None
-    )
+async def list_subscriptions(unit: Subscriber) -> SubscriptionPage:
+    def work(tx: Tx, caller: Caller) -> SubscriptionPage:
+        rows = subscriptions.listing(tx.session, caller.partner)
+        return SubscriptionPage(
+            items=[SubscriptionPublic.model_validate(_public(r)) for r in rows], next_cursor=None
+        )
+
+    return await unit.read(work)
 
 
 @router.delete(
@@ -102,10 +112,11 @@ def list_subscriptions(session: ReadSessionDep, caller: SubscriptionReader) -> S
     summary="Remove a subscription; what it still had pending is not sent",
     openapi_extra=audited("subscription.delete", "subscription"),
 )
-def delete_subscription(
-    id: SubscriptionId, session: SessionDep, caller: Subscriber, now: Now
-) -> Response:
-    subscriptions.delete(session, subscriptions.own(session, caller.partner, id), now)
+async def delete_subscription(id: SubscriptionId, unit: Subscriber) -> Response:
+    def work(tx: Tx, caller: Caller) -> None:
+        subscriptions.delete(tx.session, subscriptions.own(tx.session, caller.partner, id), tx.now)
+
+    await unit.write(work)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -114,14 +125,19 @@ def delete_subscription(
     summary="A new signing secret; for 24 hours deliveries are signed with both",
     openapi_extra=audited("subscription.rotate_secret", "subscription"),
 )
-def rotate_secret(
-    id: SubscriptionId, session: SessionDep, runtime: RuntimeDep, caller: Subscriber, now: Now
-) -> SecretRotated:
-    row = subscriptions.own(session, caller.partner, id)
-    secret = subscriptions.rotate_secret(session, row, keyrings=runtime.keyrings, now=now)
-    return SecretRotated(
-        id=row.id, secret=secret, previous_secret_valid_until=row.previous_secret_until or now
-    )
+async def rotate_secret(id: SubscriptionId, unit: Subscriber) -> SecretRotated:
+    def work(tx: Tx, caller: Caller) -> SecretRotated:
+        row = subscriptions.own(tx.session, caller.partner, id)
+        secret = subscriptions.rotate_secret(
+            tx.session, row, keyrings=tx.runtime.keyrings, now=tx.now
+        )
+        return SecretRotated(
+            id=row.id,
+            secret=secret,
+            previous_secret_valid_until=row.previous_secret_until or tx.now,
+        )
+
+    return await unit.write(work)
 
 
 @router.get(
@@ -130,42 +146,40 @@ def rotate_secret(
     response_model_exclude_none=True,
     openapi_extra=audited("delivery.list", "subscription"),
 )
-def list_deliveries(
-    id: SubscriptionId,
-    session: ReadSessionDep,
-    caller: SubscriptionReader,
-    cursor: Cursor = None,
-    limit: Limit = 100,
+async def list_deliveries(
+    id: SubscriptionId, unit: Subscriber, cursor: Cursor = None, limit: Limit = 100
 ) -> DeliveryPage:
-    row = subscriptions.own(session, caller.partner, id)
-    page = log.deliveries(session, row.id, cursor=cursor, limit=limit)
-    return DeliveryPage(
-        items=[
-            DeliveryPublic.model_validate(
+    def work(tx: Tx, caller: Caller) -> DeliveryPage:
+        row = subscriptions.own(tx.session, caller.partner, id)
+        page = log.deliveries(tx.session, row.id, cursor=cursor, limit=limit)
+        items = [_delivery(*item) for item in page.items]
+        return DeliveryPage(items=items, next_cursor=page.next_cursor)
+
+    return await unit.read(work)
+
+
+def _delivery(d: Delivery, type_: str, attempts: Sequence[DeliveryAttempt]) -> DeliveryPublic:
+    return DeliveryPublic.model_validate(
+        {
+            "id": d.id,
+            "eventId": d.event_id,
+            "type": type_,
+            "status": d.status,
+            "attempts": d.attempts,
+            "lastStatusCode": d.last_status_code,
+            "lastError": d.last_error,
+            "nextAttemptAt": d.next_attempt_at,
+            "createdAt": d.created_at,
+            "attemptLog": [
                 {
-                    "id": d.id,
-                    "eventId": d.event_id,
-                    "type": type_,
-                    "status": d.status,
-                    "attempts": d.attempts,
-                    "lastStatusCode": d.last_status_code,
-                    "lastError": d.last_error,
-                    "nextAttemptAt": d.next_attempt_at,
-                    "createdAt": d.created_at,
-                    "attemptLog": [
-                        {
-                            "at": a.at,
-                            "statusCode": a.status_code,
-                            "error": a.error,
-                            "durationMs": a.duration_ms,
-                        }
-                        for a in attempts
-                    ],
+                    "at": a.at,
+                    "statusCode": a.status_code,
+                    "error": a.error,
+                    "durationMs": a.duration_ms,
                 }
-            )
-            for d, type_, attempts in page.items
-        ],
-        next_cursor=page.next_cursor,
+                for a in attempts
+            ],
+        }
     )
 
 
@@ -176,10 +190,10 @@ def list_deliveries(
     responses={202: {"description": "queued", "content": {"application/json": {}}}},
     openapi_extra=audited("delivery.retry", "delivery"),
 )
-def retry_delivery(
-    id: Annotated[str, Path(max_length=36)], session: SessionDep, caller: Subscriber, now: Now
-) -> Response:
-    delivery = log.retry(session, id, caller.partner, now)
+async def retry_delivery(id: Annotated[str, Path(max_length=36)], unit: Subscriber) -> Response:
+    delivery = await unit.write(
+        lambda tx, caller: log.retry(tx.session, id, caller.partner, tx.now)
+    )
     return Response(
         content=f'{{"id":"{delivery.id}","status":"pending"}}',
         status_code=202,

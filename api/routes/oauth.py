@@ -9,24 +9,18 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.context import audited, context, draft, runtime
+from api.context import audited, draft, runtime, units
 from api.ratelimit import retry_after_header
 from api.schemas.oauth import Introspection, OAuthErrorBody, TokenResponse
 from audit.events import AuditDraft, record
 from auth import jwt, tokens
-from auth.clients import (
-    Authenticated,
-    OAuthError,
-    assertion_used,
-    basic_credentials,
-    remember_assertion,
-)
+from auth.clients import Authenticated, OAuthError, remember_assertion
 from core.errors import DomainError
+from policies import purposes_for
 from wijkdeel.runtime import Runtime
+from wijkdeel.unit import Tx
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -116,74 +110,72 @@ def oauth_error_response(request: Request, error: OAuthError) -> Response:
     )
 
 
-def _claimed_client(request: Request, form: dict[str, str]) -> str:
-    """Who the request says it is, before any check: the key for rate limiting only."""
-    assertion = form.get("client_assertion")
-    if assertion:
-        try:
-            return str(jwt.unsafe_peek(assertion).get("iss", "?"))[:64]
-        except jwt.TokenError:
-            return "?"
-    try:
-        basic = basic_credentials(request.headers.get("authorization"))
-    except OAuthError:
-        return "?"
-    return basic[0][:64] if basic else form.get("client_id", "?")[:64]
+Action = Callable[[Tx, Authenticated, dict[str, str]], Any]
 
 
-Action = Callable[[Session, Authenticated, dict[str, str]], Any]
+async def _refused(request: Request, error: OAuthError) -> Response:
+    """The RFC 6749 answer, after the refusal's event (a client that could not be verified
+    is counted, not named)."""
+    await units(request).settle_failure(draft(request), error)
+    return oauth_error_response(request, error)
 
 
 async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
-    """Authenticate the client and run `act` in one transaction with its audit event."""
+    """Authenticate the client, then run `act` in one unit of work with the request's event.
+
+    Three steps, so that nothing slow holds a connection: the client is looked up (and an
+    assertion verified) in a read unit; a secret is checked with argon2 outside any unit, a
+    bounded number at a time; the work and its event commit in a write unit. Before all of it,
+    each source address has a budget of token requests, so unverified noise stays cheap."""
     rt = runtime(request)
     event = draft(request)
+    runner = units(request)
     body = await request.body()
     authorization = request.headers.get("authorization")
+    wait = request.app.state.source_limiter.take(event.ip or "?")
+    if wait is not None:
+        raise OAuthError(
+            "rate_limited", "too many requests", status=429, headers=retry_after_header(wait)
+        )
+    form = _parse_form(request, body)
+    presented = await runner.run(
+        "read",
+        event,
+        lambda tx: rt.authenticator.present(
+            tx.session, authorization=authorization, form=form, endpoint=endpoint, now=event.at
+        ),
+        audited=False,
+    )
+    if presented.secret is not None:
+        await runner.slow(rt.authenticator.check_secret, presented)
+    authenticated = presented.authenticated()
+    client, partner = authenticated.client, authenticated.partner
+    event.who(client_id=client.id, partner=partner.id, role=client.role, purpose=None)
+    wait = request.app.state.rate_limiter.take("oauth:" + client.id)
+    if wait is not None:
+        raise OAuthError(
+            "rate_limited", "too many requests", status=429, headers=retry_after_header(wait)
+        )
 
-    def run() -> Any:
-        authenticated: Authenticated | None = None
+    def finish(tx: Tx) -> Any:
+        # A verified assertion is single-use, also when the request it came with is refused.
+        if authenticated.assertion_jti and authenticated.assertion_expires:
+            remember_assertion(
+                tx.session, client.id, authenticated.assertion_jti, authenticated.assertion_expires
+            )
         try:
-            form = _parse_form(request, body)
-            wait = request.app.state.rate_limiter.take("oauth:" + _claimed_client(request, form))
-            if wait is not None:
-                raise OAuthError(
-                    "rate_limited",
-                    "too many requests",
-                    status=429,
-                    headers=retry_after_header(wait),
-                )
-            with rt.session() as session:
-                authenticated = rt.authenticator.authenticate(
-                    session, authorization=authorization, form=form, endpoint=endpoint, now=event.at
-                )
-                client, partner = authenticated.client, authenticated.partner
-                event.who(client_id=client.id, partner=partner.id, role=client.role, purpose=None)
-                result = act(session, authenticated, form)
-                record(session, event, "allow")
-                session.commit()
-                return result
-        except OAuthError as error:
-            _deny(rt, event, error, authenticated)
-            raise
+            result = act(tx, authenticated, form)
+        except OAuthError as refused:
+            record(tx.session, event, "deny", refused.error)
+            return refused
+        record(tx.session, event, "allow")
+        return result
 
-    context(request).audited = True
-    return await run_in_threadpool(run)
-
-
-def _deny(
-    rt: Runtime, event: AuditDraft, error: OAuthError, authenticated: Authenticated | None
-) -> None:
-    with rt.session() as session:
-        # A verified assertion is single-use even when the request it came with is refused.
-        if authenticated and authenticated.assertion_jti and authenticated.assertion_expires:
-            client_id = authenticated.client.id
-            if not assertion_used(session, client_id, authenticated.assertion_jti):
-                remember_assertion(
-                    session, client_id, authenticated.assertion_jti, authenticated.assertion_expires
-                )
-        record(session, event, "deny", error.error)
-        session.commit()
+    answer = await runner.run("write", event, finish, audited=False)
+    event.settled = True
+    if isinstance(answer, OAuthError):
+        raise answer
+    return answer
 
 
 @router.post(
@@ -211,9 +203,7 @@ async def token(request: Request) -> Response:
     rt = runtime(request)
     event = draft(request)
 
-    def issue(
-        session: Session, authenticated: Authenticated, form: dict[str, str]
-    ) -> TokenResponse:
+    def issue(tx: Tx, authenticated: Authenticated, form: dict[str, str]) -> TokenResponse:
         if form.get("grant_type") != GRANT_TYPE:
             raise OAuthError(
                 "unsupported_grant_type" if form.get("grant_type") else "invalid_request",
@@ -226,9 +216,7 @@ async def token(request: Request) -> Response:
             authenticated.partner,
             scope=form.get("scope"),
             purpose=purpose,
-            allowed_purposes=lambda: rt.policy.allowed_purposes(
-                session, authenticated.partner.id, event.at
-            ),
+            allowed_purposes=lambda: purposes_for(tx.view.policy, authenticated.partner.id, tx.now),
             keys=rt.signing_keys,
             issuer=rt.settings.issuer,
             audience=rt.settings.audience,
@@ -246,7 +234,7 @@ async def token(request: Request) -> Response:
     try:
         answer = await _oauth_call(request, rt.settings.token_endpoint, issue)
     except OAuthError as error:
-        return oauth_error_response(request, error)
+        return await _refused(request, error)
     return Response(
         answer.model_dump_json(exclude_none=True), media_type="application/json", headers=NO_STORE
     )
@@ -288,18 +276,18 @@ async def revoke(request: Request) -> Response:
     rt = runtime(request)
     event = draft(request)
 
-    def act(session: Session, authenticated: Authenticated, form: dict[str, str]) -> None:
+    def act(tx: Tx, authenticated: Authenticated, form: dict[str, str]) -> None:
         claims = _presented(rt, form, event)
         if claims is None:
             return  # RFC 7009 §2.2: an invalid token needs no revocation
         if claims["client_id"] != authenticated.client.id:
             raise OAuthError("unauthorized_client", "a token can only be revoked by its client")
-        tokens.revoke(session, claims)
+        tokens.revoke(tx.session, claims)
 
     try:
         await _oauth_call(request, f"{rt.settings.issuer}/v1/oauth/revoke", act)
     except OAuthError as error:
-        return oauth_error_response(request, error)
+        return await _refused(request, error)
     return Response(b"{}", media_type="application/json", headers=NO_STORE)
 
 
@@ -323,12 +311,12 @@ async def introspect(request: Request) -> Response:
     rt = runtime(request)
     event = draft(request)
 
-    def act(session: Session, authenticated: Authenticated, form: dict[str, str]) -> Introspection:
+    def act(tx: Tx, authenticated: Authenticated, form: dict[str, str]) -> Introspection:
         claims = _presented(rt, form, event)
         try:
             if claims is None:
                 return Introspection(active=False)
-            tokens.resolve_caller(session, claims)
+            tokens.caller_from(tx.raw, claims)
         except DomainError:
             return Introspection(active=False)
         own = claims["partner"] == authenticated.partner.id
@@ -358,7 +346,7 @@ async def introspect(request: Request) -> Response:
     try:
         answer = await _oauth_call(request, f"{rt.settings.issuer}/v1/oauth/introspect", act)
     except OAuthError as error:
-        return oauth_error_response(request, error)
+        return await _refused(request, error)
     return Response(
         answer.model_dump_json(exclude_none=True), media_type="application/json", headers=NO_STORE
     )

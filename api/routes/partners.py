@@ -7,17 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from api.context import audited
-from api.deps import (
-    AdminCaller,
-    AdminReader,
-    Audit,
-    Cursor,
-    Limit,
-    Now,
-    ReadSessionDep,
-    RuntimeDep,
-    SessionDep,
-)
+from api.deps import AdminUnit, Cursor, Limit
 from api.schemas.common import SLUG_PATTERN
 from api.schemas.partners import (
     ClientCreate,
@@ -29,11 +19,13 @@ from api.schemas.partners import (
     PartnerPublic,
     PartnerUpdate,
 )
+from auth.caller import Caller
 from auth.jwks import JwksError, validate_jwks
 from auth.secrets import new_secret
 from core.errors import Invalid
 from records import partners
 from records.models import Client, Partner
+from wijkdeel.unit import Tx
 
 router = APIRouter(prefix="/partners", tags=["partners"])
 
@@ -62,26 +54,32 @@ def _client(row: Client) -> ClientPublic:
     summary="Register a partner",
     openapi_extra=audited("partner.create", "partner"),
 )
-def create_partner(
-    body: PartnerCreate, session: SessionDep, _: AdminCaller, now: Now, audit: Audit
-) -> PartnerPublic:
-    audit.resource_id = body.id
-    return _partner(
-        partners.create_partner(session, id=body.id, name=body.name, kind=body.kind, now=now)
-    )
+async def create_partner(body: PartnerCreate, unit: AdminUnit) -> PartnerPublic:
+    def work(tx: Tx, _: Caller) -> PartnerPublic:
+        tx.audit.resource_id = body.id
+        return _partner(
+            partners.create_partner(
+                tx.session, id=body.id, name=body.name, kind=body.kind, now=tx.now
+            )
+        )
+
+    return await unit.write(work)
 
 
 @router.get("", summary="List partners", openapi_extra=audited("partner.list", "partner"))
-def list_partners(
-    session: ReadSessionDep, _: AdminReader, cursor: Cursor = None, limit: Limit = 100
-) -> PartnerPage:
-    page = partners.list_partners(session, cursor=cursor, limit=limit)
-    return PartnerPage(items=[_partner(row) for row in page.items], next_cursor=page.next_cursor)
+async def list_partners(unit: AdminUnit, cursor: Cursor = None, limit: Limit = 100) -> PartnerPage:
+    def work(tx: Tx, _: Caller) -> PartnerPage:
+        page = partners.list_partners(tx.session, cursor=cursor, limit=limit)
+        return PartnerPage(
+            items=[_partner(row) for row in page.items], next_cursor=page.next_cursor
+        )
+
+    return await unit.read(work)
 
 
 @router.get("/{id}", summary="Read a partner", openapi_extra=audited("partner.read", "partner"))
-def read_partner(id: PartnerId, session: ReadSessionDep, _: AdminReader) -> PartnerPublic:
-    return _partner(partners.get_partner(session, id))
+async def read_partner(id: PartnerId, unit: AdminUnit) -> PartnerPublic:
+    return await unit.read(lambda tx, _: _partner(partners.get_partner(tx.session, id)))
 
 
 @router.patch(
@@ -90,12 +88,14 @@ def read_partner(id: PartnerId, session: ReadSessionDep, _: AdminReader) -> Part
     description="A suspended partner's tokens are refused from the next request on.",
     openapi_extra=audited("partner.update", "partner"),
 )
-def update_partner(
-    id: PartnerId, body: PartnerUpdate, session: SessionDep, _: AdminCaller, now: Now, audit: Audit
-) -> PartnerPublic:
+async def update_partner(id: PartnerId, body: PartnerUpdate, unit: AdminUnit) -> PartnerPublic:
     changes = body.model_dump(exclude_none=True)
-    audit.reason = "status:" + changes["status"] if "status" in changes else None
-    return _partner(partners.update_partner(session, id, changes=changes, now=now))
+
+    def work(tx: Tx, _: Caller) -> PartnerPublic:
+        tx.audit.reason = "status:" + changes["status"] if "status" in changes else None
+        return _partner(partners.update_partner(tx.session, id, changes=changes, now=tx.now))
+
+    return await unit.write(work)
 
 
 @router.post(
@@ -105,15 +105,7 @@ def update_partner(
     description="A client secret appears in this answer only; it is stored as an argon2id hash.",
     openapi_extra=audited("client.create", "client"),
 )
-def create_client(
-    id: PartnerId,
-    body: ClientCreate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    _: AdminCaller,
-    now: Now,
-    audit: Audit,
-) -> ClientCreated:
+async def create_client(id: PartnerId, body: ClientCreate, unit: AdminUnit) -> ClientCreated:
     jwks = None
     if body.jwks is not None:
         try:
@@ -127,24 +119,30 @@ def create_client(
                 ],
             ) from None
     secret = new_secret() if body.auth_method == "client_secret_basic" else None
-    client = partners.create_client(
-        session,
-        partner_id=id,
-        role=body.role,
-        auth_method=body.auth_method or "private_key_jwt",
-        secret_hash=runtime.hasher.hash(secret) if secret else None,
-        jwks=jwks,
-        now=now,
-    )
-    audit.resource_id = client.id
-    return ClientCreated(
-        client_id=client.id,
-        partner=client.partner_id,
-        role=client.role,
-        auth_method=client.auth_method,
-        client_secret=secret,
-        created_at=client.created_at,
-    )
+    # Hashed before the unit of work: argon2 is slow on purpose and must not hold a write slot.
+    secret_hash = await unit.slow(unit.runtime.hasher.hash, secret) if secret else None
+
+    def work(tx: Tx, _: Caller) -> ClientCreated:
+        client = partners.create_client(
+            tx.session,
+            partner_id=id,
+            role=body.role,
+            auth_method=body.auth_method or "private_key_jwt",
+            secret_hash=secret_hash,
+            jwks=jwks,
+            now=tx.now,
+        )
+        tx.audit.resource_id = client.id
+        return ClientCreated(
+            client_id=client.id,
+            partner=client.partner_id,
+            role=client.role,
+            auth_method=client.auth_method,
+            client_secret=secret,
+            created_at=client.created_at,
+        )
+
+    return await unit.write(work)
 
 
 @router.get(
@@ -152,15 +150,14 @@ def create_client(
     summary="List a partner's clients (never a secret)",
     openapi_extra=audited("client.list", "partner"),
 )
-def list_clients(
-    id: PartnerId,
-    session: ReadSessionDep,
-    _: AdminReader,
-    cursor: Cursor = None,
-    limit: Limit = 100,
+async def list_clients(
+    id: PartnerId, unit: AdminUnit, cursor: Cursor = None, limit: Limit = 100
 ) -> ClientPage:
-    page = partners.list_clients(session, id, cursor=cursor, limit=limit)
-    return ClientPage(items=[_client(row) for row in page.items], next_cursor=page.next_cursor)
+    def work(tx: Tx, _: Caller) -> ClientPage:
+        page = partners.list_clients(tx.session, id, cursor=cursor, limit=limit)
+        return ClientPage(items=[_client(row) for row in page.items], next_cursor=page.next_cursor)
+
+    return await unit.read(work)
 
 
 @router.delete(
@@ -169,12 +166,10 @@ def list_clients(
     summary="Revoke a client; its tokens stop working at once",
     openapi_extra=audited("client.revoke", "client"),
 )
-def revoke_client(
+async def revoke_client(
     id: PartnerId,
     client_id: Annotated[str, Path(alias="clientId", max_length=64)],
-    session: SessionDep,
-    _: AdminCaller,
-    now: Now,
+    unit: AdminUnit,
 ) -> Response:
-    partners.revoke_client(session, id, client_id, now=now)
+    await unit.write(lambda tx, _: partners.revoke_client(tx.session, id, client_id, now=tx.now))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

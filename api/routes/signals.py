@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime
-from sqlmodel import Session
 
-from api.context import audited, draft, runtime
-from api.deps import (
-    Audit,
-    Cursor,
-    Limit,
-    Now,
-    ReadSessionDep,
-    RuntimeDep,
-    SessionDep,
-    bearer_scheme,
-    in_one_hop,
-    require,
-    require_read,
-)
+from api.context import audited
+from api.deps import Cursor, Limit, Unit, unit_for
 from api.schemas.signals import (
     MatchPage,
     MatchPublic,
@@ -33,41 +21,19 @@ from api.schemas.signals import (
     SignalUpdate,
 )
 from auth.caller import Caller
-from records.hotpath import Raw
-from records.models import Signal, SignalRecipient
 from signals import erasure, handling, reading, sharing
+from signals.access import RecipientFacts, SignalFacts
 from signals.content import Content
 from signals.matches import matches_for
-from signals.work import Work
+from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["signals"])
 
-Writer = Annotated[Caller, Depends(require("signals:write"))]
-Reader = Annotated[Caller, Depends(require_read("signals:read"))]
-Eraser = Annotated[Caller, Depends(require("signals:write", "admin"))]
+Writer = Annotated[Unit, unit_for("signals:write")]
+Reader = Annotated[Unit, unit_for("signals:read")]
+Eraser = Annotated[Unit, unit_for("signals:write", "admin")]
 SignalId = Annotated[str, Path(max_length=36, description="the signal's id")]
 StatusFilter = Literal["open", "acknowledged", "in_progress", "closed"]
-
-
-async def _work(session: SessionDep, runtime: RuntimeDep, now: Now, audit: Audit) -> Work:
-    return Work(session, runtime, now, audit)
-
-
-WorkDep = Annotated[Work, Depends(_work)]
-
-
-async def _read_work(session: ReadSessionDep, runtime: RuntimeDep, now: Now, audit: Audit) -> Work:
-    return Work(session, runtime, now, audit)
-
-
-ReadWorkDep = Annotated[Work, Depends(_read_work)]
-
-
-def _work_in(request: Request, session: Session, caller: Caller, raw: Raw | None) -> Work:
-    event = draft(request)
-    return Work(
-        session, runtime(request), event.at, event, epoch=caller.policy_epoch, connection=raw
-    )
 
 
 def _json(content: dict[str, Any], status_code: int = 200) -> Response:
@@ -80,7 +46,9 @@ def _json(content: dict[str, Any], status_code: int = 200) -> Response:
     )
 
 
-def metadata(signal: Signal, recipients: list[SignalRecipient], partner: str) -> dict[str, Any]:
+def metadata(
+    signal: SignalFacts, recipients: Sequence[RecipientFacts], partner: str
+) -> dict[str, Any]:
     return {
         "id": signal.id,
         "subjectRef": signal.subject_ref,
@@ -99,7 +67,7 @@ def metadata(signal: Signal, recipients: list[SignalRecipient], partner: str) ->
     }
 
 
-def _related(signal: Signal) -> dict[str, Any]:
+def _related(signal: SignalFacts) -> dict[str, Any]:
     return {
         "id": signal.id,
         "sender": signal.sender,
@@ -119,10 +87,9 @@ def _related(signal: Signal) -> dict[str, Any]:
     "is stored on a refusal. Content is encrypted per field; `expiresAt` follows the shortest "
     "retention of the rules used.",
     response_model=SignalCreated,
-    dependencies=[Depends(bearer_scheme)],
     openapi_extra=audited("signal.create", "signal"),
 )
-async def create_signal(body: SignalCreate, request: Request) -> Response:
+async def create_signal(body: SignalCreate, unit: Writer) -> Response:
     subject = body.subject.model_dump(mode="json", by_alias=True, exclude_none=True)
     contact = body.contact.model_dump(mode="json", exclude_none=True) if body.contact else None
     new = sharing.NewSignal(
@@ -135,12 +102,11 @@ async def create_signal(body: SignalCreate, request: Request) -> Response:
         recipients=body.recipients,
     )
 
-    def send(session: Session, caller: Caller, raw: Raw | None) -> dict[str, Any]:
-        shared = sharing.share(_work_in(request, session, caller, raw), caller, new)
+    def send(tx: Tx, caller: Caller) -> dict[str, Any]:
+        shared = sharing.share(tx, caller, new)
         return metadata(shared.signal, shared.recipients, caller.partner)
 
-    answer = await in_one_hop(request, send, scopes=("signals:write",), read=False)
-    return _json(answer, status.HTTP_201_CREATED)
+    return _json(await unit.write(send), status.HTTP_201_CREATED)
 
 
 @router.get(
@@ -150,9 +116,8 @@ async def create_signal(body: SignalCreate, request: Request) -> Response:
     "rule grants.",
     openapi_extra=audited("signal.list", "signal"),
 )
-def list_signals(
-    work: ReadWorkDep,
-    caller: Reader,
+async def list_signals(
+    unit: Reader,
     status_filter: Annotated[
         StatusFilter | None, Query(alias="status", description="the caller's view of the status")
     ] = None,
@@ -163,19 +128,24 @@ def list_signals(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> SignalPage:
-    page = reading.listing(
-        work,
-        caller,
-        status=status_filter,
-        category=category,
-        since=since,
-        cursor=cursor,
-        limit=limit,
-    )
-    return SignalPage(
-        items=[SignalCreated.model_validate(metadata(s, r, caller.partner)) for s, r in page.items],
-        next_cursor=page.next_cursor,
-    )
+    def work(tx: Tx, caller: Caller) -> SignalPage:
+        page = reading.listing(
+            tx,
+            caller,
+            status=status_filter,
+            category=category,
+            since=since,
+            cursor=cursor,
+            limit=limit,
+        )
+        return SignalPage(
+            items=[
+                SignalCreated.model_validate(metadata(s, r, caller.partner)) for s, r in page.items
+            ],
+            next_cursor=page.next_cursor,
+        )
+
+    return await unit.read(work)
 
 
 @router.get(
@@ -186,12 +156,11 @@ def list_signals(
     "expired, another purpose); 410 once erased.",
     response_model=SignalPublic,
     responses={410: {"description": "the signal has been erased"}},
-    dependencies=[Depends(bearer_scheme)],
     openapi_extra=audited("signal.read", "signal"),
 )
-async def read_signal(id: SignalId, request: Request) -> Response:
-    def read(session: Session, caller: Caller, raw: Raw | None) -> dict[str, Any]:
-        readout = reading.read(_work_in(request, session, caller, raw), caller, id)
+async def read_signal(id: SignalId, unit: Reader) -> Response:
+    def read(tx: Tx, caller: Caller) -> dict[str, Any]:
+        readout = reading.read(tx, caller, id)
         signal, recipients = readout.signal, readout.recipients
         answer = metadata(signal, recipients, caller.partner)
         answer.update(readout.content)
@@ -211,7 +180,7 @@ async def read_signal(id: SignalId, request: Request) -> Response:
             ]
         return {key: value for key, value in answer.items() if value is not None}
 
-    return _json(await in_one_hop(request, read, scopes=("signals:read",), read=True))
+    return _json(await unit.read(read))
 
 
 @router.patch(
@@ -219,9 +188,12 @@ async def read_signal(id: SignalId, request: Request) -> Response:
     summary="A recipient moves its handling forward",
     openapi_extra=audited("signal.update", "signal"),
 )
-def update_signal(id: SignalId, body: SignalUpdate, work: WorkDep, caller: Writer) -> SignalCreated:
-    signal, recipients = handling.set_status(work, caller, id, body.status)
-    return SignalCreated.model_validate(metadata(signal, recipients, caller.partner))
+async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> SignalCreated:
+    def work(tx: Tx, caller: Caller) -> SignalCreated:
+        signal, recipients = handling.set_status(tx, caller, id, body.status)
+        return SignalCreated.model_validate(metadata(signal, recipients, caller.partner))
+
+    return await unit.write(work)
 
 
 @router.delete(
@@ -233,8 +205,8 @@ def update_signal(id: SignalId, body: SignalUpdate, work: WorkDep, caller: Write
     responses={410: {"description": "already erased"}},
     openapi_extra=audited("signal.erase", "signal"),
 )
-def delete_signal(id: SignalId, work: WorkDep, caller: Eraser) -> Response:
-    erasure.erase(work, caller, id)
+async def delete_signal(id: SignalId, unit: Eraser) -> Response:
+    await unit.write(lambda tx, caller: erasure.erase(tx, caller, id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -243,21 +215,26 @@ def delete_signal(id: SignalId, work: WorkDep, caller: Eraser) -> Response:
     summary="Children about whom the caller may see two or more live signals",
     openapi_extra=audited("match.list", "match"),
 )
-def list_matches(work: ReadWorkDep, caller: Reader) -> MatchPage:
-    found = matches_for(work, caller.partner, caller.purpose)
-    for match, _ in found:
-        work.audit.also(resource_type="match", resource_id=match.id, subject_ref=match.subject_ref)
-    return MatchPage(
-        items=[
-            MatchPublic.model_validate(
-                {
-                    "id": m.id,
-                    "subjectRef": m.subject_ref,
-                    "signals": [_related(s) for s in signals],
-                    "createdAt": m.created_at,
-                }
+async def list_matches(unit: Reader) -> MatchPage:
+    def work(tx: Tx, caller: Caller) -> MatchPage:
+        found = matches_for(tx, caller.partner, caller.purpose)
+        for match, _ in found:
+            tx.audit.also(
+                resource_type="match", resource_id=match.id, subject_ref=match.subject_ref
             )
-            for m, signals in found
-        ],
-        next_cursor=None,
-    )
+        return MatchPage(
+            items=[
+                MatchPublic.model_validate(
+                    {
+                        "id": m.id,
+                        "subjectRef": m.subject_ref,
+                        "signals": [_related(s) for s in signals],
+                        "createdAt": m.created_at,
+                    }
+                )
+                for m, signals in found
+            ],
+            next_cursor=None,
+        )
+
+    return await unit.read(work)

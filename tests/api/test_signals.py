@@ -361,7 +361,7 @@ def test_related_signals_and_matches(
 def test_retention_erases_exactly_the_expired(
     client: TestClient, tokens: Tokens, clock: FrozenClock, runtime: Runtime, world: Neighbourhood
 ) -> None:
-    from signals.erasure import sweep_all
+    from wijkdeel.worker import sweep_all
 
     short = client.post("/v1/consents", json=consent_body(), headers=tokens.kinderwerk_afstemming)
     assert short.status_code == 201
@@ -373,8 +373,8 @@ def test_retention_erases_exactly_the_expired(
         client.get(f"/v1/signals/{school['id']}", headers=fresh.kinderwerk_afstemming).status_code
         == 410
     )
-    assert sweep_all(runtime.db, clock()) == 1
-    assert sweep_all(runtime.db, clock()) == 0
+    assert sweep_all(runtime) == 1
+    assert sweep_all(runtime) == 0
     with runtime.db.engine.connect() as conn:
         rows = {
             r.id: r

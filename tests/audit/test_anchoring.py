@@ -226,16 +226,17 @@ def test_rotated_keys_keep_old_lines_verifiable(db: Database, tmp_path: Path) ->
         assert cli(db, tmp_path, "audit", "verify", "--since-checkpoint", line).returncode == 0
     with db.engine.connect() as conn:
         actions = [row[0] for row in conn.execute(text("SELECT action FROM audit_events"))]
-    assert {"audit.create_key", "audit.rotate_key", "audit.checkpoint"} <= set(actions)
+    assert {"key.create_audit", "audit.rotate_key", "audit.checkpoint"} <= set(actions)
 
 
 def test_verify_is_incremental_unless_full(db: Database, tmp_path: Path) -> None:
     append(db, 10)
     first = json.loads(cli(db, tmp_path, "audit", "verify").stdout)
-    assert first["valid"] and first["checkedFrom"] == 0 and first["count"] == 10
+    # The command's start created the first keys: three events more.
+    assert first["valid"] and first["checkedFrom"] == 0 and first["count"] == 13
     append(db, 4)
     second = json.loads(cli(db, tmp_path, "audit", "verify").stdout)
-    assert second["checkedFrom"] == 10 and second["count"] == 14
+    assert second["checkedFrom"] == 13 and second["count"] == 17
     with db.engine.begin() as conn:
         conn.execute(update(events).where(events.c.seq == 3).values(action="nothing"))
     assert cli(db, tmp_path, "audit", "verify").returncode == 0  # before the checkpoint
@@ -278,7 +279,7 @@ def test_rewrap_moves_the_audit_key_to_the_new_master_key(
 ) -> None:
     from wijkdeel.rotation import pending, rewrap, rotate_master
 
-    runtime.warm()  # the keys exist before a write transaction holds SQLite's writer
+    runtime.bootstrap()  # the keys exist before a write transaction holds SQLite's writer
     append(runtime.db, 3)
     head = chain.verify(runtime.db).head
     assert head is not None

@@ -57,11 +57,11 @@ def test_time_windows_find_exactly_their_events(db: Database) -> None:
                 found += [item["seq"] for item in page.items]
                 if (cursor := page.next_cursor) is None:
                     break
-        exported = [
-            item["seq"]
-            for chunk in queries.chunks(db, where, after=0, upto=80, size=4)
-            for item in chunk
-        ]
+        export = queries.Export(where, after=0, upto=80, size=4)
+        exported = []
+        with db.read_session() as session:
+            while not export.done:
+                exported += [item["seq"] for item in export.next_chunk(session)]
         assert found == expected == exported, (since_h, until_h, partner)
         if since_h == 70:
             with db.read_session() as session:

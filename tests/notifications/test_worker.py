@@ -130,9 +130,9 @@ def test_serve_delivers_within_seconds(db: Database, tmp_path: Path) -> None:
 def _seed_events(db: Database, count: int, url: str, var_dir: Path) -> set[str]:
     """A partner, a subscription and `count` events, straight into the database."""
     runtime = build_runtime(settings_for_tests(var_dir), db=db)
-
+    runtime.bootstrap()
     now = datetime.now(UTC)
-    keyring = runtime.keyrings.get()  # outside the session: SQLite has one writer
+    keyring = runtime.keyrings.get()
     with db.session() as session:
         partners.create_partner(session, id="wijkteam-noord", name="W", kind="wijkteam", now=now)
         subscriptions.create(

@@ -172,8 +172,7 @@ def rotate_key() -> None:
 
 
 def _load_keyring(runtime: Runtime) -> None:
-    """Load (on a fresh database: create) the master keys before a write transaction holds
-    SQLite's single writer connection, which creating them would need too."""
+    """Load the master keys before a write transaction holds SQLite's writer."""
     runtime.keyrings.get()
 
 

@@ -51,6 +51,8 @@ def open_runtime(*, require_schema: bool = True) -> Iterator[Runtime]:
             current, head = migrate.current_revision(runtime.db), migrate.head_revision()
             if current != head:
                 raise fail("the database schema is not current; run `wijkdeel migrate` first")
+            # The first keys, if this database has none yet (an explicit start-up step).
+            runtime.bootstrap()
         yield runtime
     finally:
         runtime.close()

@@ -51,6 +51,8 @@ def migrate() -> None:
         typer.echo(f"database at revision {migrations.current_revision(db)}", err=True)
     finally:
         db.dispose()
+    with open_runtime() as runtime:
+        runtime.bootstrap()  # the first keys, once the tables exist
 
 
 @app.command()
@@ -153,10 +155,10 @@ def demo(
 @app.command()
 def purge() -> None:
     """Erase every signal past its retention now (for cron; the worker does this too)."""
-    from signals.erasure import sweep_all
+    from wijkdeel.worker import sweep_all
 
     with open_runtime() as runtime:
-        erased = sweep_all(runtime.db, runtime.now())
+        erased = sweep_all(runtime)
     typer.echo(f"erased {erased} signal(s) past their retention")
 
 

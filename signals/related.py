@@ -7,37 +7,33 @@ reads through the hot path (records.hotpath): metadata only, never cipher texts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from records.hotpath import live_about
-from signals.visibility import sight
-from signals.work import Work
-
-Live = tuple[Any, list[Any]]  # a signal's metadata and its recipient rows
+from records.hotpath import Live, LiveSignal, live_about
+from signals.access import partners_of, sight
+from wijkdeel.unit import Tx
 
 
-def live_signals_about(work: Work, subject_index: str) -> list[Live]:
-    """Every signal about the child that is neither erased nor past its retention, with its
-    recipients of record, oldest first (metadata only, never content)."""
-    return live_about(work.raw, subject_index, work.now)
+def live_signals_about(tx: Tx, subject_index: str) -> list[Live]:
+    """Every live signal about the child with its recipients of record, oldest first."""
+    return live_about(tx.raw, subject_index, tx.now)
 
 
-def visible_to(work: Work, partner: str, purpose: str | None, live: Sequence[Live]) -> list[Any]:
+def visible_to(tx: Tx, partner: str, purpose: str | None, live: Sequence[Live]) -> list[LiveSignal]:
     """Of `live`, those `partner` (holding a token for `purpose`) may see now. A sender sees
     its own; a recipient those a rule in force still grants under the token's purpose."""
     if not live:
         return []
-    consents = work.consents(live[0][0].subject_index)
+    consents = tx.consents(live[0][0].subject_index)
     return [
         signal
         for signal, recipients in live
         if sight(
             signal,
-            {r.partner_id for r in recipients},
+            partners_of(recipients),
             partner=partner,
             purpose=purpose,
-            view=work.view,
+            view=tx.view,
             consents=consents,
-            now=work.now,
+            now=tx.now,
         ).allowed
     ]

@@ -1,0 +1,125 @@
+"""Who may see a signal now: decided at read time against the agreements and consents in force.
+
+The rows decided about come from the ORM (records.models.Signal) or from the hot path's fixed
+SQL (records.hotpath); both satisfy the Protocols below, so the one decision holds for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from policies import Consent, Decision
+from policies.vocabulary import PURPOSE_MISMATCH
+from records.live import is_live
+from records.policy import PolicyView
+
+CONTENT_FIELDS = ("subject", "summary", "details", "contact")
+Role = Literal["sender", "recipient", "none"]
+
+
+class SignalFacts(Protocol):
+    """What access decisions read of a signal (never its content)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def urgency(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def subject_index(self) -> str: ...
+    @property
+    def subject_ref(self) -> str: ...
+    @property
+    def agreement_id(self) -> str: ...
+    @property
+    def agreement_version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def erased_at(self) -> datetime | None: ...
+
+
+class RecipientFacts(Protocol):
+    """A recipient of record: who, on what ground, how far its handling has come."""
+
+    @property
+    def partner_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def legal_basis(self) -> str: ...
+    @property
+    def agreement_id(self) -> str: ...
+    @property
+    def agreement_version(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def live(signal: SignalFacts, now: datetime) -> bool:
+    return is_live(signal.erased_at, signal.expires_at, now)
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one partner may see of one signal now."""
+
+    role: Role
+    decision: Decision | None
+    fields: tuple[str, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return self.role == "sender" or (self.decision is not None and self.decision.allow)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.decision.reasons if self.decision is not None else ()
+
+
+NOTHING = Sight("none", None, ())
+
+
+def partners_of(recipients: Sequence[RecipientFacts]) -> frozenset[str]:
+    return frozenset(r.partner_id for r in recipients)
+
+
+def sight(
+    signal: SignalFacts,
+    recipients: Collection[str],
+    *,
+    partner: str,
+    purpose: str | None,
+    view: PolicyView,
+    consents: Sequence[Consent],
+    now: datetime,
+) -> Sight:
+    """The sender sees all it wrote; a recipient of record (one of `recipients`, partner ids)
+    what a rule in force grants now, and only under the purpose the signal was shared for."""
+    if signal.sender == partner:
+        return Sight("sender", None, CONTENT_FIELDS)
+    if partner not in recipients:
+        return NOTHING
+    if purpose != signal.purpose:
+        return Sight("recipient", Decision.deny((PURPOSE_MISMATCH,)), ())
+    decision = view.decide(
+        sender=signal.sender,
+        recipient=partner,
+        purpose=signal.purpose,
+        category=signal.category,
+        consents=consents,
+        now=now,
+    )
+    return Sight("recipient", decision, decision.fields if decision.allow else ())
