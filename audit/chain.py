@@ -98,8 +98,9 @@ class Head:
 
 
 def seal_pending(db: Database, *, batch: int = SEAL_BATCH) -> int:
-    """Chain committed, unsealed events in the order seen; returns how many were sealed."""
-    with db.engine.begin() as conn:
+    """Chain committed, unsealed events in the order seen; returns how many were sealed (a
+    background job's transaction, never a request's connection)."""
+    with db.background_engine.begin() as conn:
         return seal_on(conn, lock=not db.is_sqlite, batch=batch)
 
 

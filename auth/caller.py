@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from auth.scopes import ClientRole
+
 
 @dataclass(frozen=True)
 class Caller:
     client_id: str
     partner: str
     partner_kind: str
-    role: str
+    role: ClientRole
     scopes: frozenset[str]
     purpose: str | None
     expires_at: datetime

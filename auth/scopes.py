@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-ROLES = ("partner", "admin", "auditor")
+from typing import Literal, cast, get_args
 
-SCOPES_BY_ROLE: dict[str, tuple[str, ...]] = {
+ClientRole = Literal["partner", "admin", "auditor"]
+
+SCOPES_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
     "partner": (
         "signals:read",
         "signals:write",
@@ -21,7 +23,15 @@ class ScopeError(ValueError):
     pass
 
 
-def grant(role: str, requested: str | None) -> tuple[str, ...]:
+def client_role(value: str) -> ClientRole:
+    """A stored or signed role word as the type says it is (anything else is refused)."""
+    for role in get_args(ClientRole):
+        if value == role:
+            return cast(ClientRole, role)
+    raise ScopeError("unknown client role")
+
+
+def grant(role: ClientRole, requested: str | None) -> tuple[str, ...]:
     """The scopes to put in a token: all of the role's by default, else the requested subset."""
     allowed = SCOPES_BY_ROLE[role]
     if requested is None or not requested.strip():

@@ -16,7 +16,7 @@ from auth import jwt
 from auth.caller import Caller
 from auth.clients import OAuthError
 from auth.keys import SigningKeys
-from auth.scopes import ScopeError, grant
+from auth.scopes import ScopeError, client_role, grant
 from core.errors import Forbidden, Unauthorized
 from records.hotpath import Raw, caller_row
 from records.models import Client, Partner, RevokedToken
@@ -64,7 +64,7 @@ def issue(
     if partner.status != "active":
         raise OAuthError("unauthorized_client", "the client's partner is suspended")
     try:
-        scopes = grant(client.role, scope)
+        scopes = grant(client_role(client.role), scope)
     except ScopeError as error:
         raise OAuthError("invalid_scope", str(error)) from None
     if client.role == "partner":
@@ -147,13 +147,9 @@ class TokenVerifier:
         return claims
 
 
-def resolve_caller(session: Session, claims: dict[str, Any]) -> Caller:
-    """The caller behind verified claims, if its token, client and partner are all still good."""
-    return caller_from(Raw.of(session), claims)
-
-
 def caller_from(raw: Raw, claims: dict[str, Any]) -> Caller:
-    """The same on a DBAPI connection. One statement: the client, its partner, whether this
+    """The caller behind verified claims, if its token, client and partner are all still good.
+    One statement on the unit's DBAPI connection: the client, its partner, whether this
     token was revoked, and the policy epoch, which tells the policy cache whether it is still
     current without another read."""
     row = caller_row(raw, claims["client_id"], claims["jti"])
@@ -173,7 +169,7 @@ def caller_from(raw: Raw, claims: dict[str, Any]) -> Caller:
         client_id=claims["client_id"],
         partner=claims["partner"],
         partner_kind=row.kind,
-        role=claims["role"],
+        role=client_role(row.role),
         scopes=frozenset(claims["scope"].split()),
         purpose=claims.get("purpose"),
         expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),

@@ -46,11 +46,3 @@ def schema_drift(db: Database) -> list[object]:
             connection, opts={"compare_type": True, "render_as_batch": db.is_sqlite}
         )
         return list(compare_metadata(context, metadata))
-
-
-def revision(db: Database, message: str) -> None:
-    """Autogenerate a migration (for developers; `make migration m=...`)."""
-    config = alembic_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)

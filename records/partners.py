@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,10 +100,3 @@ def revoke_client(session: Session, partner_id: str, client_id: str, *, now: dat
         session.add(client)
         session.flush()
     return client
-
-
-def active_client_ids(session: Session, partner_ids: Sequence[str]) -> list[str]:
-    query = select(Client.id).where(
-        col(Client.partner_id).in_(partner_ids), Client.status == "active"
-    )
-    return list(session.exec(query))

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 import anyio.to_thread
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
@@ -127,6 +128,17 @@ class Units:
         gate = self._writes if mode == "write" else self._reads
         assert gate is not None
         return gate
+
+    async def probe(self) -> None:
+        """One round trip on a read connection, admitted like any unit (for /ready); raises
+        when the database is out of reach or the service is full."""
+
+        def ping() -> None:
+            with self.runtime.db.read_engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        async with self._gate("read").slot():
+            await anyio.to_thread.run_sync(ping)
 
     async def slow(self, work: Callable[..., T], *args: object) -> T:
         """Deliberately slow work (argon2) in a worker thread, a bounded number at a time and

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from api.context import runtime
+from api.context import runtime, units
 from api.metrics import CONTENT_TYPE, exposition
 from api.problems import problem_response
 from auth.scopes import SCOPES_BY_ROLE
@@ -53,16 +52,10 @@ async def health() -> Response:
 
 @router.get("/ready")
 async def ready(request: Request) -> Response:
-    db = runtime(request).db
-
-    def ping() -> None:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-
     try:
-        await run_in_threadpool(ping)
+        await units(request).probe()
     except Exception:
-        return problem_response(503, "not_ready", "the database is not reachable")
+        return problem_response(503, "not_ready", "the database is not reachable or full")
     return JSONResponse({"status": "ready"})
 
 

@@ -307,11 +307,12 @@ def test_list_filters_and_pages(
         category = "veiligheid" if index % 2 else "opvoeding"
         ids.append(send(client, tokens.kinderwerk, category=category)["id"])
         clock.advance(seconds=1)
-    seen, cursor = [], None
+    seen, listed, cursor = [], [], None
     while True:
         params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
         page = client.get("/v1/signals", params=params, headers=tokens.wijkteam).json()
         seen += [s["id"] for s in page["items"]]
+        listed += page["items"]
         cursor = page["nextCursor"]
         if not cursor:
             break
@@ -328,7 +329,10 @@ def test_list_filters_and_pages(
         "/v1/signals", params={"since": "2999-01-01T00:00:00Z"}, headers=tokens.wijkteam
     ).json()
     assert later["items"] == []
-    assert "summary" not in repr(seen)
+    # A list never holds content: that takes a read of the one signal.
+    assert listed and all(
+        key not in item for item in listed for key in ("subject", "summary", "details", "contact")
+    )
     listed = audit_events(runtime, action="signal.list")
     assert {e["subject_ref"] for e in listed if e["resource_id"]} == {
         safety["items"][0]["subjectRef"]
