@@ -22,6 +22,9 @@ class Consent:
     valid_from: date
     valid_until: date | None
     withdrawn_at: datetime | None
+    subject_tag: str | None = None
+    """A keyed tag of the subject's birth date as the consent records it (None: not recorded).
+    A consent counts only for a signal whose subject has the same tag, when both have one."""
 
     def __post_init__(self) -> None:
         # Comparing a naive moment with the aware `now` of a decision would fail at decision time,
@@ -52,6 +55,8 @@ class ConsentStanding:
     """The consent that counts (the lowest id when several do), or None."""
     withdrawn: bool
     """No consent counts, but one would if it had not been withdrawn."""
+    mismatched: bool = False
+    """No consent counts, but one would if it were about a subject with this birth date."""
 
 
 def consent_standing(
@@ -62,11 +67,13 @@ def consent_standing(
     purpose: str,
     category: str,
     now: datetime,
+    subject_tag: str | None = None,
 ) -> ConsentStanding:
-    """Find the consent, if any, that allows this share at `now`."""
+    """Find the consent, if any, that allows this share at `now`, for a signal whose subject
+    has `subject_tag` (None: the signal records no birth date)."""
     today = local_date(now)
     counting: str | None = None
-    withdrawn = False
+    withdrawn = mismatched = False
     for consent in consents:
         if not consent.covers(sender, recipient, purpose, category):
             continue
@@ -74,10 +81,18 @@ def consent_standing(
             continue
         if consent.withdrawn(now):
             withdrawn = True
+        elif (
+            consent.subject_tag is not None
+            and subject_tag is not None
+            and consent.subject_tag != subject_tag
+        ):
+            mismatched = True
         elif counting is None or consent.id < counting:
             # The lowest id, so the consent a decision names does not depend on list order.
             counting = consent.id
-    return ConsentStanding(counting, withdrawn and counting is None)
+    if counting is not None:
+        return ConsentStanding(counting, False)
+    return ConsentStanding(None, withdrawn, mismatched and not withdrawn)
 
 
 def may_self_consent(birth_date: date | None, now: datetime) -> bool:

@@ -22,6 +22,9 @@ class ShareRequest:
     recipient: Party
     purpose: str
     category: str
+    subject_tag: str | None = None
+    """The keyed tag of the signal subject's birth date, if it records one: a consent for a
+    subject with another birth date does not count."""
 
 
 @dataclass(frozen=True, slots=True)

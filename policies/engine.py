@@ -14,6 +14,7 @@ from policies.vocabulary import (
     AGREEMENT_NOT_YET_VALID,
     CATEGORY_NOT_SHARED,
     CONSENT_REQUIRED,
+    CONSENT_SUBJECT_MISMATCH,
     CONSENT_WITHDRAWN,
     KIND_PREFIX,
     NO_AGREEMENT,
@@ -221,9 +222,16 @@ def decide(
                         purpose=purpose,
                         category=category,
                         now=now,
+                        subject_tag=request.subject_tag,
                     )
                 if standing.consent_id is None:
-                    failures.add(CONSENT_WITHDRAWN if standing.withdrawn else CONSENT_REQUIRED)
+                    failures.add(
+                        CONSENT_WITHDRAWN
+                        if standing.withdrawn
+                        else CONSENT_SUBJECT_MISMATCH
+                        if standing.mismatched
+                        else CONSENT_REQUIRED
+                    )
                     continue
                 ground = Ground(
                     ground.agreement_id,

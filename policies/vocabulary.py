@@ -45,6 +45,7 @@ PURPOSE_MISMATCH: Final = "purpose_mismatch"
 CATEGORY_NOT_SHARED: Final = "category_not_shared"
 CONSENT_REQUIRED: Final = "consent_required"
 CONSENT_WITHDRAWN: Final = "consent_withdrawn"
+CONSENT_SUBJECT_MISMATCH: Final = "consent_subject_mismatch"
 FIELD_NOT_SHARED: Final = "field_not_shared"
 
 # The order in which the engine checks things, so a denial reads from the most general cause to
@@ -60,6 +61,7 @@ REASONS: Final = (
     PURPOSE_MISMATCH,
     CATEGORY_NOT_SHARED,
     CONSENT_REQUIRED,
+    CONSENT_SUBJECT_MISMATCH,
     CONSENT_WITHDRAWN,
     FIELD_NOT_SHARED,
 )

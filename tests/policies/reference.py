@@ -47,15 +47,31 @@ def covers(consent: Consent, request: ShareRequest) -> bool:
     )
 
 
+def same_subject(consent: Consent, request: ShareRequest) -> bool:
+    """Unless both record a birth date (as a tag), a consent is taken to be about the child."""
+    return (
+        consent.subject_tag is None
+        or request.subject_tag is None
+        or consent.subject_tag == request.subject_tag
+    )
+
+
 def consent_counts(
-    consent: Consent, request: ShareRequest, now: datetime, *, ignore_withdrawal: bool = False
+    consent: Consent,
+    request: ShareRequest,
+    now: datetime,
+    *,
+    ignore_withdrawal: bool = False,
+    ignore_subject: bool = False,
 ) -> bool:
     today = now.astimezone(AMSTERDAM).date()
+    withdrawn = consent.withdrawn_at is not None and consent.withdrawn_at <= now
     return (
         covers(consent, request)
         and consent.valid_from <= today
         and (consent.valid_until is None or today <= consent.valid_until)
-        and (ignore_withdrawal or consent.withdrawn_at is None or consent.withdrawn_at > now)
+        and (ignore_withdrawal or not withdrawn)
+        and (ignore_subject or withdrawn or same_subject(consent, request))
     )
 
 
@@ -72,7 +88,12 @@ def reference_decide(
         return Decision.deny(("no_agreement",))
     today = now.astimezone(AMSTERDAM).date()
     counting = sorted(c.id for c in consents if consent_counts(c, request, now))
-    withdrawn = any(consent_counts(c, request, now, ignore_withdrawal=True) for c in consents)
+    withdrawn = any(
+        consent_counts(c, request, now, ignore_withdrawal=True, ignore_subject=True)
+        and not consent_counts(c, request, now, ignore_subject=True)
+        for c in consents
+    )
+    mismatched = any(consent_counts(c, request, now, ignore_subject=True) for c in consents)
     reasons: set[str] = set()
     grounds: list[Ground] = []
     for agreement, index, rule in candidates:
@@ -91,7 +112,13 @@ def reference_decide(
         elif request.category not in rule.categories:
             reasons.add("category_not_shared")
         elif rule.requires_consent and not counting:
-            reasons.add("consent_withdrawn" if withdrawn else "consent_required")
+            reasons.add(
+                "consent_withdrawn"
+                if withdrawn
+                else "consent_subject_mismatch"
+                if mismatched
+                else "consent_required"
+            )
         else:
             consent_id = counting[0] if rule.requires_consent else None
             grounds.append(

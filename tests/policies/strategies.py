@@ -151,6 +151,8 @@ RECORDERS = st.sampled_from(sorted(PARTNERS))
 RECIPIENTS = subset((*sorted(PARTNERS), OUTSIDER.id))
 NO_CATEGORIES_OR_SOME = st.none() | subset(CATEGORIES)
 MAYBE_WITHDRAWN = st.none() | moments
+# Keyed tags of a birth date: a consent about a subject with another birth date does not count.
+SUBJECT_TAGS = ("t-2017-03-02", "t-2016-01-09")
 
 
 @st.composite
@@ -173,6 +175,7 @@ def consents(draw: st.DrawFn, consent_id: str, aimed_at: tuple[Aim, ...] = ()) -
         valid_from=valid_from,
         valid_until=valid_until,
         withdrawn_at=draw(MAYBE_WITHDRAWN),
+        subject_tag=draw(st.sampled_from((None, *SUBJECT_TAGS))),
     )
 
 
@@ -202,13 +205,15 @@ PARTIES = (*(Party(id, kind) for id, kind in sorted(PARTNERS.items())), OUTSIDER
 
 
 def every_request() -> list[ShareRequest]:
-    """Every share between active partners of the small neighbourhood, itself included."""
+    """Every share between active partners of the small neighbourhood, itself included, about
+    a subject whose birth date is unrecorded or the first of the two tags consents may carry."""
     return [
-        ShareRequest(sender, recipient, purpose, category)
+        ShareRequest(sender, recipient, purpose, category, tag)
         for sender in PARTIES
         for recipient in PARTIES
         for purpose in PURPOSES
         for category in CATEGORIES
+        for tag in (None, SUBJECT_TAGS[0])
     ]
 
 
@@ -218,4 +223,5 @@ requests = st.builds(
     recipient=st.sampled_from(PARTIES),
     purpose=st.sampled_from(PURPOSES),
     category=st.sampled_from(CATEGORIES),
+    subject_tag=st.sampled_from((None, *SUBJECT_TAGS)),
 )
