@@ -25,6 +25,7 @@ from api.routes import (
     public,
     signals,
 )
+from console.app import install as install_console
 from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker
@@ -87,6 +88,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         audit.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    install_console(app, runtime)
     problems.install(app)
     app.add_middleware(RequestEnvelope, api_version=__version__)
     document: dict[str, Any] = {}
@@ -109,6 +111,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
                 "version": __version__,
                 "openapi": f"{API_PREFIX}/openapi.json",
                 "docs": "/docs",
+                "console": "/console",
             }
         )
 
