@@ -13,7 +13,6 @@ from console.pages import render
 from core.errors import Invalid, Unauthorized
 from people import accounts, signin
 from people.sessions import SignedIn
-from people.signin import Locked
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -83,11 +82,10 @@ async def change_password(request: Request, actor: Actor) -> Response:
     if errors:
         return _password_page(request, actor, status=422, errors=errors)
     address = draft(request, "person.password_change").ip
-    try:
-        attempt = await unit.run(
-            rt, lambda tx: signin.begin_password_change(tx, address), audit=None, actor=actor
-        )
-    except Locked:
+    attempt = await unit.run(
+        rt, lambda tx: signin.begin_password_change(tx, address), audit=None, actor=actor
+    )
+    if attempt.locked_until is not None:
         return _password_page(
             request,
             actor,

@@ -36,7 +36,6 @@ from console.security import (
 from core.errors import Unauthorized
 from people import oidc, sessions, signin
 from people.oidc import OidcError, RelyingParty
-from people.signin import Locked
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -129,11 +128,8 @@ async def sign_in(request: Request) -> Response:
     password = text(form, "password", 256)
     code = text(form, "code", 16)
     address = draft(request, "person.sign_in").ip
-    try:
-        attempt = await unit.run(
-            rt, lambda tx: signin.begin_local(tx, username, address), audit=None
-        )
-    except Locked as locked:
+    attempt = await unit.run(rt, lambda tx: signin.begin_local(tx, username, address), audit=None)
+    if attempt.locked_until is not None:
         return _page(
             request,
             next_path=next_path,
@@ -141,7 +137,7 @@ async def sign_in(request: Request) -> Response:
             status=429,
             username=username,
             error="Te veel mislukte pogingen. U kunt het om "
-            f"{locked.until.astimezone(LOCAL_TIME).strftime('%H:%M')} opnieuw proberen.",
+            f"{attempt.locked_until.astimezone(LOCAL_TIME):%H:%M} opnieuw proberen.",
         )
     verdict = await run_in_threadpool(signin.verify_local, rt, attempt, password, code)
     if not verdict.ok and not attempt.audit_failure:
@@ -245,13 +241,12 @@ async def oidc_callback(request: Request) -> Response:
     except OidcError as error:
         await _refuse(request, lambda tx: signin.count_failure(tx, address), error.reason)
         return failed("Aanmelden via uw organisatie is niet gelukt. Probeer het opnieuw.")
-    try:
-        match = await unit.run(
-            rt,
-            lambda tx: signin.match_oidc(tx, identity.issuer, identity.subject, address),
-            audit=None,
-        )
-    except Locked:
+    match = await unit.run(
+        rt,
+        lambda tx: signin.match_oidc(tx, identity.issuer, identity.subject, address),
+        audit=None,
+    )
+    if match.locked_until is not None:
         return failed("Te veel mislukte pogingen. Probeer het later opnieuw.", 429)
     if match.person_id is None:
         if match.audit_refusal:

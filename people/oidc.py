@@ -90,7 +90,7 @@ def open_flow(key: bytes, value: str | None, now: datetime) -> Flow | None:
     except (SealError, ValueError, TypeError):
         return None
     age = now.timestamp() - flow.started
-    if not 0 <= age <= FLOW_MAX_AGE.total_seconds():
+    if not -1 <= age <= FLOW_MAX_AGE.total_seconds():
         return None
     return flow
 

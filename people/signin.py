@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlmodel import Session, select
 
 from audit.events import AuditDraft
-from core.errors import Forbidden, Unauthorized
+from core.errors import Unauthorized
 from people import accounts, sessions, throttle, totp
 from people.sessions import SignedIn, Timeouts
 from records.keyring import SealError
@@ -41,14 +41,6 @@ class Tx(Protocol):
     def audit(self) -> AuditDraft: ...
     @property
     def actor(self) -> SignedIn | None: ...
-
-
-class Locked(Forbidden):
-    code = "sign_in_locked"
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__("too many failed sign-ins; try again later", code="sign_in_locked")
-        self.until = until
 
 
 def timeouts(runtime: Runtime) -> Timeouts:
@@ -93,6 +85,8 @@ class LocalAttempt:
     tripped: bool
     audit_failure: bool
     refused_before: int
+    # Set when the attempt was refused unchecked, the name or address being locked until then.
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +97,9 @@ class Verdict:
 
 
 def begin_local(tx: Tx, username: str, address: str | None) -> LocalAttempt:
-    """Refuse at once while the name or the address is locked (counted, not audited one by
-    one); else count this attempt as a failure until `finish_local` forgives it."""
+    """Refuse at once while the name or the address is locked (`locked_until` set; counted,
+    not audited one by one, and committed: so it is returned, not raised); else count this
+    attempt as a failure until `finish_local` forgives it."""
     secret = throttle_secret(tx.runtime)
     keys = (
         throttle.account_key(secret, username[:200]),
@@ -112,7 +107,7 @@ def begin_local(tx: Tx, username: str, address: str | None) -> LocalAttempt:
     )
     until = throttle.locked_until(tx.session, keys, tx.now)
     if until is not None:
-        raise Locked(until)
+        return LocalAttempt(keys[0], keys[1], None, False, False, 0, locked_until=until)
     limit = limits(tx.runtime)
     on_account = throttle.register(tx.session, keys[0], limit.per_account, limit.lockout, tx.now)
     on_address = throttle.register(tx.session, keys[1], limit.per_address, limit.lockout, tx.now)
@@ -222,6 +217,7 @@ def _open(tx: Tx, person: Person, method: str) -> str:
 class OidcMatch:
     person_id: str | None
     audit_refusal: bool
+    locked_until: datetime | None = None
 
 
 def match_oidc(tx: Tx, issuer: str, subject: str, address: str | None) -> OidcMatch:
@@ -232,7 +228,7 @@ def match_oidc(tx: Tx, issuer: str, subject: str, address: str | None) -> OidcMa
     key = throttle.address_key(secret, address)
     until = throttle.locked_until(tx.session, (key,), tx.now)
     if until is not None:
-        raise Locked(until)
+        return OidcMatch(None, False, locked_until=until)
     person = tx.session.exec(
         select(Person).where(Person.oidc_issuer == issuer, Person.oidc_subject == subject)
     ).first()
