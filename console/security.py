@@ -46,8 +46,10 @@ def page_headers(response: R, runtime: Runtime, *, csp: str = CONSOLE_CSP) -> R:
     headers["Content-Security-Policy"] = csp
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    # The OIDC callback's URL holds a code and a state: never hand it on in a Referer.
-    headers["Referrer-Policy"] = "no-referrer"
+    # The OIDC callback's URL holds a code and a state: never hand it to another site in a
+    # Referer. (Not "no-referrer": with it, browsers send `Origin: null` on the console's own
+    # form posts, and the origin check could not tell them from forgeries.)
+    headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cache-Control"] = "no-store"
     if runtime.settings.secure_cookies:

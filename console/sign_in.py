@@ -206,7 +206,7 @@ async def oidc_start(request: Request) -> Response:
 
 def page_safe(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

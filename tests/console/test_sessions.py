@@ -159,7 +159,7 @@ def test_every_page_carries_a_strict_policy(
         assert "unsafe-inline" not in policy and "http" not in policy, path
         assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
         assert answer.headers["cache-control"] == "no-store"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert '<html lang="nl">' in answer.text
         # Nothing is loaded from anywhere else, and no inline script or style.

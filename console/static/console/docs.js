@@ -7,5 +7,10 @@ window.addEventListener("DOMContentLoaded", function () {
     deepLinking: false,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
+    onComplete: function () {
+      // Swagger UI leaves its server list without a label.
+      var servers = document.getElementById("servers");
+      if (servers) servers.setAttribute("aria-label", "Server");
+    },
   });
 });
