@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 OIDC_PROVIDER := tests/oidc
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test-deps run demo test test-sqlite lint bench vendor-swagger-ui clean
+.PHONY: install test-deps run demo test test-sqlite lint bench screenshots vendor-swagger-ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: install test-deps
 
 test-sqlite: install test-deps
 	$(BIN)/python -m pytest -q -k "not postgresql"
+
+## Retake the README's screenshots (docs/screenshots/) with the browser tests.
+screenshots: install test-deps
+	WIJKDEEL_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/console/browser -k sqlite
 
 lint: install
 	$(BIN)/ruff check .

@@ -160,3 +160,51 @@ def test_the_flow_cookie_opens_only_unaltered_and_fresh() -> None:
     assert oidc.open_flow(key, tampered, now) is None
     assert oidc.open_flow(key, None, now) is None
     assert oidc.open_flow(key, "not-base64!", now) is None
+
+
+def relying_party() -> oidc.RelyingParty:
+    from wijkdeel.settings import Settings
+
+    rp = oidc.RelyingParty(
+        Settings(oidc_issuer=ISSUER, oidc_client_id=CLIENT, oidc_client_secret="s")
+    )
+    # Metadata as discovery would have found it; nothing below reaches the network.
+    rp._metadata = oidc.ProviderMetadata(
+        issuer=ISSUER,
+        authorization_endpoint=f"{ISSUER}/auth",
+        token_endpoint="http://127.0.0.1:9/token",
+        jwks_uri=f"{ISSUER}/jwks",
+        algorithms=("RS256",),
+    )
+    rp._metadata_at = time.monotonic()
+    return rp
+
+
+def test_the_authorization_request_carries_pkce_state_and_nonce() -> None:
+    url, flow = relying_party().start("/console/people", NOW)
+    query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+    assert url.startswith(f"{ISSUER}/auth?")
+    assert query["response_type"] == "code" and query["client_id"] == CLIENT
+    assert query["state"] == flow.state and query["nonce"] == flow.nonce
+    assert query["code_challenge_method"] == "S256"
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(flow.verifier.encode()).digest())
+    assert query["code_challenge"] == challenge.decode().rstrip("=")
+    assert flow.verifier not in url and flow.next == "/console/people"
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"state": "forged", "code": "c"}, "state_mismatch"),
+        ({"code": "c"}, "state_mismatch"),
+        ({"state": "s", "code": "c", "iss": "https://evil.example"}, "issuer_mismatch"),
+        ({"state": "s", "error": "access_denied"}, "provider_refused"),
+        ({"state": "s"}, "missing_code"),
+        ({"state": "s", "code": "c"}, "code_refused"),  # nobody listens on port 9
+    ],
+)
+def test_an_answer_that_is_not_ours_is_refused(params: dict[str, str], reason: str) -> None:
+    flow = Flow("s", NONCE, "verifier", "/console", started=NOW.timestamp())
+    with pytest.raises(OidcError) as refused:
+        relying_party().finish(flow, params, NOW)
+    assert refused.value.reason == reason

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -41,7 +42,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PROVIDER_DIR = Path(__file__).parents[2] / "oidc"
-SCREENSHOTS = Path(__file__).parents[3] / "docs" / "screenshots"
+# The README's pictures: written to docs/screenshots/ by `make screenshots`
+# (WIJKDEEL_SCREENSHOTS=1); an ordinary run takes them too, into a temporary folder, so that a
+# test run leaves the work tree as it was.
+SCREENSHOTS = (
+    Path(__file__).parents[3] / "docs" / "screenshots"
+    if os.environ.get("WIJKDEEL_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / f"wijkdeel-screenshots-{os.getpid()}"
+)
 CLIENT_SECRET = "wijkdeel-test-secret"
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 AXE = Axe()
