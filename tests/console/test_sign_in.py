@@ -3,8 +3,6 @@ limited in attempts, never telling which part was wrong."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
@@ -241,11 +239,3 @@ def test_a_disabled_person_is_refused(
         accounts.set_status(session, accounts.get_person(session, anna.id), "disabled", now=clock())
     assert attempt(client, anna, clock).status_code == 401
     assert events(runtime)[-1].reason == "disabled"
-
-
-def test_timing_is_not_spent_inside_a_transaction(runtime: Runtime) -> None:
-    """The slow hash runs between the two transactions of a sign-in (people.signin)."""
-    from people import signin
-
-    assert signin.verify_local.__code__.co_varnames[0] == "runtime"
-    assert timedelta(seconds=runtime.settings.sign_in_lockout) == timedelta(minutes=15)
