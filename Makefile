@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo test test-sqlite lint bench clean
+CHROMIUM ?= /usr/bin/chromium
+OIDC_PROVIDER := tests/oidc
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: install test-deps run demo test test-sqlite lint bench screenshots vendor-swagger-ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +19,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## What the browser tests need besides Python: Debian's Chromium and the test OpenID Provider.
+test-deps: $(STAMP)
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -d $(OIDC_PROVIDER)/node_modules/oidc-provider || \
+		npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --silent
 
 ## Install, create the SQLite database with a demo neighbourhood, and serve the API.
 run: install
@@ -29,11 +40,15 @@ demo: install
 
 ## Install and run every test, on SQLite and on PostgreSQL (skipped locally when unreachable;
 ## WIJKDEEL_REQUIRE_POSTGRES=1 makes that a failure, as in CI).
-test: install
+test: install test-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-test-sqlite: install
+test-sqlite: install test-deps
 	$(BIN)/python -m pytest -q -k "not postgresql"
+
+## Retake the README's screenshots (docs/screenshots/) with the browser tests.
+screenshots: install test-deps
+	WIJKDEEL_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/console/browser -k sqlite
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,5 +58,17 @@ lint: install
 bench: install
 	$(BIN)/python -m bench
 
+## Refresh the vendored Swagger UI of /docs from the swagger-ui-dist package (VERSION=5.x.y).
+vendor-swagger-ui:
+	@test -n "$(VERSION)" || { echo "usage: make vendor-swagger-ui VERSION=5.35.0"; exit 2; }
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(VERSION) >/dev/null && \
+		tar xzf swagger-ui-dist-$(VERSION).tgz && cd $(CURDIR) && \
+		for f in swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE favicon-32x32.png; do \
+			cp $$tmp/package/$$f console/static/swagger-ui/; done && \
+		sed -i '/^\/\/# sourceMappingURL=/d' console/static/swagger-ui/swagger-ui-bundle.js && \
+		sed -i '/^\/\*# sourceMappingURL=/d' console/static/swagger-ui/swagger-ui.css && \
+		sed -i "1s/swagger-ui-dist [0-9.]*/swagger-ui-dist $(VERSION)/" console/static/swagger-ui/VERSION && \
+		rm -rf $$tmp
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .hypothesis .mypy_cache .ruff_cache $(OIDC_PROVIDER)/node_modules

@@ -28,6 +28,7 @@ from api.routes import (
     public,
     signals,
 )
+from console.app import install as install_console
 from wijkdeel import __version__
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.unit import Units
@@ -50,7 +51,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
     runtime = runtime or build_runtime()
     runtime.bootstrap()
     worker = BackgroundWorker(runtime) if run_worker else None
-    units = Units(runtime)
+    units = runtime.units
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +106,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         audit.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    install_console(app, runtime)
     problems.install(app)
     app.add_middleware(RequestEnvelope, api_version=__version__)
     document: dict[str, Any] = {}
@@ -127,6 +129,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
                 "version": __version__,
                 "openapi": f"{API_PREFIX}/openapi.json",
                 "docs": "/docs",
+                "console": "/console",
             }
         )
 

@@ -19,6 +19,7 @@ import httpx
 from api.schemas.agreements import EXAMPLE as AGREEMENT
 from audit.events import record
 from auth.secrets import new_secret
+from people import accounts
 from records import agreements, partners
 from records.models import AgreementRecord, Partner
 from wijkdeel.cli.common import operator_event
@@ -36,6 +37,12 @@ CLIENTS = [
     ("kinderwerk", "kinderwerk-noord", "partner"),
     ("school", "obs-de-linde", "partner"),
     ("wijkteam", "wijkteam-noord", "partner"),
+]
+# One person per role for the console (development only), with the password they sign in with.
+PEOPLE = [
+    ("beheerder", "Anna Beheer", "admin"),
+    ("auditor", "Bram Controle", "auditor"),
+    ("beleid", "Carla Cijfers", "policymaker"),
 ]
 # A made-up child; the BSN passes the elfproef but belongs to no one.
 CHILD = {"bsn": "111222333", "name": "Sam de Vries", "birthDate": "2017-03-02"}
@@ -90,6 +97,81 @@ def seed(runtime: Runtime) -> dict[str, dict[str, str]]:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(known, handle, indent=2)
     return known
+
+
+def people_path(runtime: Runtime) -> Path:
+    return runtime.settings.var_dir / "demo-people.json"
+
+
+def seed_people(runtime: Runtime) -> dict[str, dict[str, str]]:
+    """One person per role with a password and TOTP secret, kept in var/demo-people.json
+    (mode 0600); development only: these credentials are printed for anyone to read."""
+    if runtime.settings.env != "development":
+        return {}
+    path = people_path(runtime)
+    known: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = [p for p in PEOPLE if p[0] not in known]
+    hashes = {}
+    passwords = {}
+    for username, _, _ in wanted:
+        passwords[username] = accounts.one_time_password()
+        hashes[username] = runtime.hasher.hash(passwords[username])
+    keyring = runtime.keyrings.get()  # before the transaction: a first start creates it
+    with runtime.db.session() as session:
+        existing = {p.username: p for p in accounts.list_people(session)}
+        for username, name, role in PEOPLE:
+            if username in known and username in existing:
+                continue
+            person = existing.get(username) or accounts.add_person(
+                session, username=username, display_name=name, role=role, now=runtime.now()
+            )
+            if username not in passwords:  # in the database, but its password file is gone
+                passwords[username] = accounts.one_time_password()
+                hashes[username] = runtime.hasher.hash(passwords[username])
+            credentials = accounts.set_local_credentials(
+                session,
+                person,
+                password=passwords[username],
+                password_hash=hashes[username],
+                must_change=False,
+                keyring=keyring,
+                now=runtime.now(),
+            )
+            record(
+                session,
+                operator_event(runtime, "person.create", "person", person.id),
+                "allow",
+            )
+            known[username] = {
+                "role": role,
+                "name": name,
+                "password": credentials.password,
+                "totpSecret": credentials.totp_secret,
+                "totpUri": credentials.totp_uri,
+            }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(known, handle, indent=2)
+    return known
+
+
+def sign_in_help(runtime: Runtime, people: dict[str, dict[str, str]]) -> str:
+    """How to sign in to the console as each demo person."""
+    if not people:
+        return ""
+    lines = [
+        f"Console: {runtime.settings.issuer}/console — sign in with a username, its password and",
+        "the 6-digit code of an authenticator app holding the TOTP secret (or the otpauth URI),",
+        "or print the current code with `wijkdeel people code USERNAME` (development only).",
+    ]
+    for username, entry in people.items():
+        lines.append(
+            f"  {username:<10} {entry['role']:<12} password {entry['password']}  "
+            f"TOTP secret {entry['totpSecret']}"
+        )
+        lines.append(f"  {'':<10} {entry['totpUri']}")
+    return "\n".join(lines)
 
 
 def _clients(session: Any, partner_id: str) -> list[Any]:

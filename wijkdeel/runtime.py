@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -24,6 +25,9 @@ from records.policy import PolicyStore
 from records.subjects import SubjectKeys
 from wijkdeel.settings import ConfigurationError, Settings, get_settings
 
+if TYPE_CHECKING:
+    from wijkdeel.unit import Units
+
 
 @dataclass
 class Runtime:
@@ -41,6 +45,7 @@ class Runtime:
     policy: PolicyStore = field(default_factory=PolicyStore)
     started_at: datetime = field(default_factory=system_clock)
     _subjects: SubjectKeys | None = None
+    _units: Units | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -51,6 +56,15 @@ class Runtime:
         if self._subjects is None:
             self._subjects = SubjectKeys.from_keyring(self.keyrings.get())
         return self._subjects
+
+    @property
+    def units(self) -> Units:
+        """The unit-of-work runner of this process (wijkdeel.unit), shared by every surface."""
+        if self._units is None:
+            from wijkdeel.unit import Units
+
+            self._units = Units(self)
+        return self._units
 
     @property
     def max_attempts(self) -> int:

@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     seal_interval: float = Field(default=0.5, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
+    # The console: people's sessions, sign-in by local account and by OpenID Connect.
+    session_idle_timeout: int = Field(default=900, ge=60, le=86400, description="seconds")
+    session_lifetime: int = Field(default=28800, ge=300, le=604800, description="seconds")
+    local_accounts: bool = True
+    sign_in_max_failures: int = Field(default=5, ge=1, le=100, description="per account name")
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1, le=100000)
+    sign_in_lockout: int = Field(default=900, ge=1, le=86400, description="seconds")
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(default="", repr=False)
+    oidc_redirect_uri: str = ""
+    oidc_label: str = Field(default="Inloggen via uw organisatie", max_length=80)
+    docs: bool | None = None
 
     @model_validator(mode="after")
     def _capacity_fits(self) -> Settings:
@@ -69,10 +82,16 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("issuer")
+    @field_validator("issuer", "oidc_issuer")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError("WIJKDEEL_OIDC_ISSUER and WIJKDEEL_OIDC_CLIENT_ID go together")
+        return self
 
     @property
     def sqlite_default(self) -> str:
@@ -91,6 +110,25 @@ class Settings(BaseSettings):
     def token_endpoint(self) -> str:
         return f"{self.issuer}/v1/oauth/token"
 
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def effective_oidc_redirect_uri(self) -> str:
+        return self.oidc_redirect_uri or f"{self.issuer}/console/sign-in/oidc/callback"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """The API docs at /docs: on in development unless switched off, off in production
+        unless switched on."""
+        return self.docs if self.docs is not None else self.env == "development"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS, except in local development over plain HTTP."""
+        return self.env != "development"
+
     def check_production(self) -> None:
         if self.env != "production":
             return
@@ -102,6 +140,12 @@ class Settings(BaseSettings):
             raise ConfigurationError("client secret hashing may not be weakened in production")
         if self.webhook_allow_private:
             raise ConfigurationError("WIJKDEEL_WEBHOOK_ALLOW_PRIVATE is not allowed in production")
+        if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            raise ConfigurationError("WIJKDEEL_OIDC_ISSUER must be an https:// URL in production")
+        if self.oidc_enabled and not self.effective_oidc_redirect_uri.startswith("https://"):
+            raise ConfigurationError(
+                "WIJKDEEL_OIDC_REDIRECT_URI must be an https:// URL in production"
+            )
 
     def root_key(self) -> bytes:
         """The master key from the environment, or in development one kept in var/."""

@@ -1,11 +1,11 @@
-"""Routes outside /v1 that need no token: discovery, health, metrics, docs."""
+"""Routes outside /v1 that need no token: discovery, health, metrics. (The API docs at /docs
+are the console's: console/docs.py.)"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from api.context import runtime, units
 from api.metrics import CONTENT_TYPE, exposition
@@ -62,8 +62,3 @@ async def ready(request: Request) -> Response:
 @router.get("/metrics")
 async def metrics() -> Response:
     return Response(exposition(), media_type=CONTENT_TYPE)
-
-
-@router.get("/docs")
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/v1/openapi.json", title="wijkdeel API")

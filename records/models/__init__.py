@@ -8,6 +8,7 @@ from records.models.epochs import Epoch
 from records.models.keys import AuditKey, MasterKey, SigningKey
 from records.models.notifications import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.models.partners import Client, Partner
+from records.models.people import Person, PersonSession, SignInThrottle
 from records.models.signals import Match, Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
@@ -28,7 +29,10 @@ __all__ = [
     "Match",
     "OutboxEvent",
     "Partner",
+    "Person",
+    "PersonSession",
     "RevokedToken",
+    "SignInThrottle",
     "Signal",
     "SignalRecipient",
     "SigningKey",

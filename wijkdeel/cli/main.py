@@ -1,4 +1,4 @@
-"""The `wijkdeel` command: migrate, bootstrap, serve, worker, keys, audit."""
+"""The `wijkdeel` command: migrate, bootstrap, serve, worker, keys, audit, people."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from wijkdeel.cli.agreements import agreements_app
 from wijkdeel.cli.audit import audit_app, verification_json
 from wijkdeel.cli.common import configure_logging, fail, open_runtime, operator_event
 from wijkdeel.cli.keys import keys_app
+from wijkdeel.cli.people import people_app
 from wijkdeel.settings import ConfigurationError, get_settings
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(agreements_app, name="agreements")
+app.add_typer(people_app, name="people")
 
 
 @app.callback()
@@ -137,9 +139,10 @@ def demo(
 ) -> None:
     """Seed a demo neighbourhood and walk through the whole story, printing each step."""
     from audit.chain import seal_all
-    from wijkdeel.demo import credentials_path, seed, walk
+    from wijkdeel.demo import credentials_path, seed, seed_people, sign_in_help, walk
 
     with open_runtime() as runtime:
+        people = seed_people(runtime)
         if seed_only:
             seed(runtime)
         else:
@@ -150,6 +153,8 @@ def demo(
             f"demo credentials (client id and secret per partner): {credentials_path(runtime)}",
             err=seed_only,
         )
+        if people:
+            typer.echo(sign_in_help(runtime, people), err=seed_only)
 
 
 @app.command()
