@@ -42,6 +42,7 @@ class ConsentView:
     record: ConsentRecord
     withdrawal: ConsentWithdrawal | None
     status: str
+    subject_ref: str | None = None  # the caller's own pseudonym of the child, where it may know
     grantor_name: str | None = None
     evidence_reference: str | None = None
     withdrawal_reason: str | None = None
@@ -148,6 +149,7 @@ def record_consent(
         id=consent_id,
         subject_index=index,
         subject_ref=ref,
+        subject_tag=subjects.birth_tag(index, data.birth_date),
         data_key_id=key.id,
         data_key_version=key.version,
         subject=key.seal(consent_id, "subject", orjson.dumps(subject)),
@@ -200,16 +202,24 @@ def view(
     *,
     partner: str,
     keyrings: KeyringStore,
+    subjects: SubjectKeys,
+    knows_subject: bool,
     now: datetime,
 ) -> ConsentView:
+    """The consent as `partner` may see it: the partner that recorded it sees everything; a
+    recipient it names sees what it was given, and a pseudonym of the child only when it gave
+    the BSN itself (`knows_subject`, a search) - never a reference it could link elsewhere."""
     status = status_of(record, withdrawal, now)
-    if record.recorded_by != partner:
-        return ConsentView(record, withdrawal, status)
+    recorder = record.recorded_by == partner
+    ref = subjects.partner_ref(partner, record.subject_index) if recorder or knows_subject else None
+    if not recorder:
+        return ConsentView(record, withdrawal, status, ref)
     key = load_data_key(session, keyrings, record.data_key_id) if record.data_key_id else None
     return ConsentView(
         record,
         withdrawal,
         status,
+        ref,
         grantor_name=_open(key, record.id, "grantorName", record.grantor_name),
         evidence_reference=_open(key, record.id, "evidenceReference", record.evidence_reference),
         withdrawal_reason=_open(
@@ -264,7 +274,7 @@ def public(view: ConsentView) -> dict[str, Any]:
         evidence["reference"] = view.evidence_reference
     answer: dict[str, Any] = {
         "id": record.id,
-        "subjectRef": record.subject_ref,
+        "subjectRef": view.subject_ref,
         "status": view.status,
         "recordedBy": record.recorded_by,
         "grantedBy": record.granted_by,

@@ -147,6 +147,7 @@ class SignalRow(NamedTuple):
     status: str
     subject_index: str
     subject_ref: str
+    subject_tag: str | None
     agreement_id: str
     agreement_version: int
     data_key_id: str | None
@@ -174,6 +175,7 @@ class LiveSignal(NamedTuple):
     status: str
     subject_index: str
     subject_ref: str
+    subject_tag: str | None
     agreement_id: str
     agreement_version: int
     created_at: datetime
@@ -201,7 +203,8 @@ _recipient = Decoder(RecipientRow, "r_", {"updated_at": _moment})
 _LIVE_COLUMNS = (
     "s.id AS s_id, s.sender AS s_sender, s.purpose AS s_purpose, s.category AS s_category,"
     " s.urgency AS s_urgency, s.status AS s_status, s.subject_index AS s_subject_index,"
-    " s.subject_ref AS s_subject_ref, s.agreement_id AS s_agreement_id,"
+    " s.subject_ref AS s_subject_ref, s.subject_tag AS s_subject_tag,"
+    " s.agreement_id AS s_agreement_id,"
     " s.agreement_version AS s_agreement_version, s.created_at AS s_created_at,"
     " s.expires_at AS s_expires_at, s.erased_at AS s_erased_at,"
     " r.partner_id AS r_partner_id, r.status AS r_status, r.legal_basis AS r_legal_basis,"
@@ -246,6 +249,7 @@ _SIGNAL_AND_LIVE = _sql(
     "SELECT t.id AS t_id, t.sender AS t_sender, t.purpose AS t_purpose,"
     " t.category AS t_category, t.urgency AS t_urgency, t.status AS t_status,"
     " t.subject_index AS t_subject_index, t.subject_ref AS t_subject_ref,"
+    " t.subject_tag AS t_subject_tag,"
     " t.agreement_id AS t_agreement_id, t.agreement_version AS t_agreement_version,"
     " t.data_key_id AS t_data_key_id, t.data_key_version AS t_data_key_version,"
     # The content only once, on the row where the signal meets itself among the live ones.

@@ -36,8 +36,11 @@ class PolicyView:
         category: str,
         consents: Sequence[Consent],
         now: datetime,
+        subject_tag: str | None = None,
     ) -> Decision:
-        request = ShareRequest(self.party(sender), self.party(recipient), purpose, category)
+        request = ShareRequest(
+            self.party(sender), self.party(recipient), purpose, category, subject_tag
+        )
         return decide(self.policy, request, consents, now)
 
 
@@ -95,6 +98,7 @@ def to_consent(record: ConsentRecord, withdrawn_at: datetime | None) -> Consent:
         valid_from=record.valid_from,
         valid_until=record.valid_until,
         withdrawn_at=withdrawn_at,
+        subject_tag=record.subject_tag,
     )
 
 

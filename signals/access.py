@@ -49,6 +49,8 @@ class SignalFacts(Protocol):
     def expires_at(self) -> datetime: ...
     @property
     def erased_at(self) -> datetime | None: ...
+    @property
+    def subject_tag(self) -> str | None: ...
 
 
 class RecipientFacts(Protocol):
@@ -88,6 +90,13 @@ class Sight:
     def reasons(self) -> tuple[str, ...]:
         return self.decision.reasons if self.decision is not None else ()
 
+    @property
+    def links(self) -> bool:
+        """Whether the partner may know who the signal is about - and so hold a stable
+        reference to the child and link this signal to others about it: the sender, and a
+        recipient whose rule grants `subject`."""
+        return self.allowed and (self.role == "sender" or "subject" in self.fields)
+
 
 NOTHING = Sight("none", None, ())
 
@@ -121,5 +130,6 @@ def sight(
         category=signal.category,
         consents=consents,
         now=now,
+        subject_tag=signal.subject_tag,
     )
     return Sight("recipient", decision, decision.fields if decision.allow else ())

@@ -6,13 +6,14 @@ from auth.caller import Caller
 from core.errors import Conflict, Forbidden
 from notifications import events
 from records.models import Signal, SignalRecipient
+from signals.access import Sight
 from signals.reading import ORDER, load_for
 from wijkdeel.unit import Tx
 
 
 def set_status(
     tx: Tx, caller: Caller, signal_id: str, status: str
-) -> tuple[Signal, list[SignalRecipient]]:
+) -> tuple[Signal, list[SignalRecipient], Sight]:
     signal, recipients, seen = load_for(tx, caller, signal_id)
     if seen.role != "recipient":
         raise Forbidden("only a recipient sets the handling status", code="not_a_recipient")
@@ -23,7 +24,7 @@ def set_status(
         )
     tx.audit.reason = f"status:{status}"
     if status == mine.status:
-        return signal, recipients
+        return signal, recipients, seen
     mine.status, mine.updated_at = status, tx.now
     # The sender's view: the least advanced recipient.
     signal.status = min((r.status for r in recipients), key=ORDER.index)
@@ -38,4 +39,4 @@ def set_status(
         now=tx.now,
         max_attempts=tx.runtime.max_attempts,
     )
-    return signal, recipients
+    return signal, recipients, seen

@@ -17,7 +17,7 @@ from sqlmodel import col
 from notifications import events
 from records.hotpath import LiveSignal
 from records.models import Match, Signal
-from signals.related import live_signals_about, visible_to
+from signals.related import linked_for, live_signals_about
 from wijkdeel.unit import Tx
 
 
@@ -32,7 +32,7 @@ def record_matches(tx: Tx, signal: Signal, recipients: Sequence[str]) -> list[tu
         # A partner sees a signal it was sent under that signal's purpose; that is the purpose
         # under which it would look at this child.
         purpose = signal.purpose
-        visible = visible_to(tx, partner, purpose, live)
+        visible = linked_for(tx, partner, purpose, live)
         if len(visible) < 2:
             continue
         exists = tx.session.scalar(
@@ -75,7 +75,7 @@ def matches_for(tx: Tx, partner: str, purpose: str | None) -> list[tuple[Match, 
     ).all()
     answer = []
     for match in rows:
-        signals = visible_to(tx, partner, purpose, live_signals_about(tx, match.subject_index))
+        signals = linked_for(tx, partner, purpose, live_signals_about(tx, match.subject_index))
         if len(signals) >= 2:
             answer.append((match, signals))
     return answer

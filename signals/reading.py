@@ -21,7 +21,7 @@ from records.pages import decode_cursor, encode_cursor
 from records.policy import LazyConsents
 from signals.access import RecipientFacts, Sight, SignalFacts, live, partners_of, sight
 from signals.content import open_fields
-from signals.related import visible_to
+from signals.related import linked_for
 from signals.sharing import recipients_of
 from wijkdeel.unit import Tx
 
@@ -110,7 +110,11 @@ def read(tx: Tx, caller: Caller, signal_id: str) -> Readout:
     if row.wrapped is not None and row.data_key_id is not None and row.wrap_version is not None:
         key = unwrap(tx.runtime.keyrings, row.data_key_id, row.wrap_version, row.wrapped)
         content = open_fields(row, key, seen.fields)
-    related = [s for s in visible_to(tx, caller.partner, caller.purpose, about) if s.id != row.id]
+    related = (
+        [s for s in linked_for(tx, caller.partner, caller.purpose, about) if s.id != row.id]
+        if seen.links
+        else []
+    )
     return Readout(row, recipients, seen, content, related)
 
 
@@ -135,7 +139,7 @@ def status_for(signal: SignalFacts, recipients: Sequence[RecipientFacts], partne
 
 @dataclass(frozen=True)
 class Listing:
-    items: list[tuple[Signal, list[SignalRecipient]]]
+    items: list[tuple[Signal, list[SignalRecipient], Sight]]
     next_cursor: str | None
 
 
@@ -192,7 +196,7 @@ def listing(
             now=tx.now,
         )
         if seen.allowed:
-            items.append((signal, recipients[signal.id]))
+            items.append((signal, recipients[signal.id], seen))
             # Each child whose signal is shown leaves its own event, so a subject report
             # finds every time the child's signal appeared in a list.
             tx.audit.also(

@@ -18,9 +18,11 @@ def live_signals_about(tx: Tx, subject_index: str) -> list[Live]:
     return live_about(tx.raw, subject_index, tx.now)
 
 
-def visible_to(tx: Tx, partner: str, purpose: str | None, live: Sequence[Live]) -> list[LiveSignal]:
-    """Of `live`, those `partner` (holding a token for `purpose`) may see now. A sender sees
-    its own; a recipient those a rule in force still grants under the token's purpose."""
+def linked_for(tx: Tx, partner: str, purpose: str | None, live: Sequence[Live]) -> list[LiveSignal]:
+    """Of `live`, those `partner` (holding a token for `purpose`) may see now *and* know the
+    child of: its own, and those a rule in force still grants it with `subject` under the
+    token's purpose. Only these may be linked to one another (relatedSignals, matches); a
+    signal seen without its subject links to nothing."""
     if not live:
         return []
     consents = tx.consents(live[0][0].subject_index)
@@ -35,5 +37,5 @@ def visible_to(tx: Tx, partner: str, purpose: str | None, live: Sequence[Live]) 
             view=tx.view,
             consents=consents,
             now=tx.now,
-        ).allowed
+        ).links
     ]

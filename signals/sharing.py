@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
@@ -27,6 +27,7 @@ from wijkdeel.unit import Tx
 @dataclass(frozen=True)
 class NewSignal:
     bsn: str
+    birth_date: date | None
     content: Content
     category: str
     urgency: str
@@ -70,7 +71,9 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
             ],
         )
     purpose = caller.purpose or ""
-    index, subject_ref = tx.runtime.subjects.identify(new.bsn)
+    subjects = tx.runtime.subjects
+    index, subject_ref = subjects.identify(new.bsn)
+    subject_tag = subjects.birth_tag(index, new.birth_date)
     audit = tx.audit
     audit.subject_ref, audit.purpose = subject_ref, purpose
     view, consents = tx.view, tx.consents(index)
@@ -85,6 +88,7 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
             category=new.category,
             consents=consents,
             now=tx.now,
+            subject_tag=subject_tag,
         )
 
     named = list(dict.fromkeys(new.recipients)) if new.recipients else None
@@ -118,6 +122,7 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
         status="open",
         subject_index=index,
         subject_ref=subject_ref,
+        subject_tag=subject_tag,
         agreement_id=first.agreement_id or "",
         agreement_version=first.agreement_version or 0,
         created_at=now,

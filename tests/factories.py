@@ -182,6 +182,17 @@ def audit_events(runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def audit_ref(runtime: Runtime, bsn: str) -> str:
+    """The child's audit pseudonym: what records and audit events hold (partners each see a
+    pseudonym of their own)."""
+    return runtime.subjects.identify(bsn)[1]
+
+
+def partner_ref(runtime: Runtime, partner: str, bsn: str) -> str:
+    """The child's subjectRef as `partner` sees it."""
+    return runtime.subjects.partner_ref(partner, runtime.subjects.blind_index(bsn))
+
+
 def counted_refusals(client: Any, runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
     """The events of refusals nobody could be named for: they are counted per source, action,
     reason and minute, and written once the minute is over - here at once."""

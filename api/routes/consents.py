@@ -31,7 +31,12 @@ ConsentId = Annotated[str, Path(max_length=36, description="the consent's id")]
 
 
 def _answer(
-    tx: Tx, record: ConsentRecord, withdrawal: ConsentWithdrawal | None, caller: Caller
+    tx: Tx,
+    record: ConsentRecord,
+    withdrawal: ConsentWithdrawal | None,
+    caller: Caller,
+    *,
+    knows_subject: bool = False,
 ) -> ConsentPublic:
     """The consent as this caller may see it (personal fields only for its recorder)."""
     view = consents.view(
@@ -40,6 +45,8 @@ def _answer(
         withdrawal,
         partner=caller.partner,
         keyrings=tx.runtime.keyrings,
+        subjects=tx.runtime.subjects,
+        knows_subject=knows_subject,
         now=tx.now,
     )
     return _public(view)
@@ -149,7 +156,10 @@ async def search_consents(body: ConsentSearch, unit: Reader) -> ConsentPage:
         tx.audit.subject_ref = subject_ref
         found = consents.search(tx.session, index, caller.partner)
         return ConsentPage(
-            items=[_answer(tx, record, withdrawal, caller) for record, withdrawal in found],
+            items=[
+                _answer(tx, record, withdrawal, caller, knows_subject=True)
+                for record, withdrawal in found
+            ],
             next_cursor=None,
         )
 

@@ -22,7 +22,7 @@ from api.schemas.signals import (
 )
 from auth.caller import Caller
 from signals import erasure, handling, reading, sharing
-from signals.access import RecipientFacts, SignalFacts
+from signals.access import CONTENT_FIELDS, RecipientFacts, Sight, SignalFacts
 from signals.content import Content
 from signals.matches import matches_for
 from wijkdeel.unit import Tx
@@ -33,6 +33,7 @@ Writer = Annotated[Unit, unit_for("signals:write")]
 Reader = Annotated[Unit, unit_for("signals:read")]
 Eraser = Annotated[Unit, unit_for("signals:write", "admin")]
 SignalId = Annotated[str, Path(max_length=36, description="the signal's id")]
+SENDER = Sight("sender", None, CONTENT_FIELDS)
 StatusFilter = Literal["open", "acknowledged", "in_progress", "closed"]
 
 
@@ -47,11 +48,18 @@ def _json(content: dict[str, Any], status_code: int = 200) -> Response:
 
 
 def metadata(
-    signal: SignalFacts, recipients: Sequence[RecipientFacts], partner: str
+    tx: Tx,
+    signal: SignalFacts,
+    recipients: Sequence[RecipientFacts],
+    partner: str,
+    seen: Sight,
 ) -> dict[str, Any]:
-    return {
+    """What every answer about a signal holds, as `partner` may see it: its own pseudonym of the
+    child only where it may know the child, and the agreement that grants *it*."""
+    mine = next((r for r in recipients if r.partner_id == partner), None)
+    granted = mine if mine is not None and signal.sender != partner else signal
+    answer = {
         "id": signal.id,
-        "subjectRef": signal.subject_ref,
         "category": signal.category,
         "urgency": signal.urgency,
         "status": reading.status_for(signal, recipients, partner),
@@ -63,8 +71,11 @@ def metadata(
         else [partner],
         "createdAt": signal.created_at,
         "expiresAt": signal.expires_at,
-        "agreement": {"id": signal.agreement_id, "version": signal.agreement_version},
+        "agreement": {"id": granted.agreement_id, "version": granted.agreement_version},
     }
+    if seen.links:
+        answer["subjectRef"] = tx.runtime.subjects.partner_ref(partner, signal.subject_index)
+    return answer
 
 
 def _related(signal: SignalFacts) -> dict[str, Any]:
@@ -94,6 +105,7 @@ async def create_signal(body: SignalCreate, unit: Writer) -> Response:
     contact = body.contact.model_dump(mode="json", exclude_none=True) if body.contact else None
     new = sharing.NewSignal(
         bsn=body.subject.bsn,
+        birth_date=body.subject.birth_date,
         content=Content(
             subject=subject, summary=body.summary, details=body.details, contact=contact or None
         ),
@@ -104,7 +116,7 @@ async def create_signal(body: SignalCreate, unit: Writer) -> Response:
 
     def send(tx: Tx, caller: Caller) -> dict[str, Any]:
         shared = sharing.share(tx, caller, new)
-        return metadata(shared.signal, shared.recipients, caller.partner)
+        return metadata(tx, shared.signal, shared.recipients, caller.partner, SENDER)
 
     return _json(await unit.write(send), status.HTTP_201_CREATED)
 
@@ -114,6 +126,7 @@ async def create_signal(body: SignalCreate, unit: Writer) -> Response:
     summary="The caller's own signals and those shared with it under the token's purpose",
     description="Newest first. Content is never in a list; read one signal for the fields its "
     "rule grants.",
+    response_model_exclude_unset=True,
     openapi_extra=audited("signal.list", "signal"),
 )
 async def list_signals(
@@ -140,7 +153,8 @@ async def list_signals(
         )
         return SignalPage(
             items=[
-                SignalCreated.model_validate(metadata(s, r, caller.partner)) for s, r in page.items
+                SignalCreated.model_validate(metadata(tx, s, r, caller.partner, seen))
+                for s, r, seen in page.items
             ],
             next_cursor=page.next_cursor,
         )
@@ -162,7 +176,7 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
     def read(tx: Tx, caller: Caller) -> dict[str, Any]:
         readout = reading.read(tx, caller, id)
         signal, recipients = readout.signal, readout.recipients
-        answer = metadata(signal, recipients, caller.partner)
+        answer = metadata(tx, signal, recipients, caller.partner, readout.sight)
         answer.update(readout.content)
         decision = readout.sight.decision
         answer["legalBasis"] = decision.legal_basis if decision else None
@@ -186,12 +200,13 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
 @router.patch(
     "/signals/{id}",
     summary="A recipient moves its handling forward",
+    response_model_exclude_unset=True,
     openapi_extra=audited("signal.update", "signal"),
 )
 async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> SignalCreated:
     def work(tx: Tx, caller: Caller) -> SignalCreated:
-        signal, recipients = handling.set_status(tx, caller, id, body.status)
-        return SignalCreated.model_validate(metadata(signal, recipients, caller.partner))
+        signal, recipients, seen = handling.set_status(tx, caller, id, body.status)
+        return SignalCreated.model_validate(metadata(tx, signal, recipients, caller.partner, seen))
 
     return await unit.write(work)
 
@@ -227,7 +242,9 @@ async def list_matches(unit: Reader) -> MatchPage:
                 MatchPublic.model_validate(
                     {
                         "id": m.id,
-                        "subjectRef": m.subject_ref,
+                        "subjectRef": tx.runtime.subjects.partner_ref(
+                            caller.partner, m.subject_index
+                        ),
                         "signals": [_related(s) for s in signals],
                         "createdAt": m.created_at,
                     }

@@ -93,7 +93,11 @@ class ConsentPublic(Public):
     )
 
     id: str
-    subject_ref: str
+    subject_ref: str | None = Field(
+        default=None,
+        description="the child's pseudonym as the calling partner sees it (another partner sees "
+        "another one); absent for a recipient the consent names, unless it searched by BSN",
+    )
     status: Literal["active", "pending", "expired", "withdrawn"]
     recorded_by: str
     granted_by: str

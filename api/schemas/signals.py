@@ -113,7 +113,12 @@ class SignalCreated(Public):
     )
 
     id: str
-    subject_ref: str
+    subject_ref: str | None = Field(
+        default=None,
+        description="the child's pseudonym as the calling partner sees it: stable for this "
+        "partner, unrelated to another partner's. Absent for a recipient whose rule does not "
+        "grant `subject`: it gets no stable reference for the child at all",
+    )
     category: str
     urgency: str
     status: str
@@ -145,7 +150,7 @@ class SignalPage(Page[SignalCreated]):
 
 class MatchPublic(Public):
     id: str
-    subject_ref: str
+    subject_ref: str = Field(description="the child's pseudonym as the calling partner sees it")
     signals: list[RelatedSignal]
     created_at: datetime
 

@@ -26,6 +26,7 @@ class ConsentRecord(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     subject_index: str = Field(max_length=64, index=True)
     subject_ref: str = Field(max_length=64, index=True)
+    subject_tag: str | None = Field(default=None, max_length=64)
     data_key_id: str | None = Field(default=None, foreign_key="data_keys.id", max_length=36)
     data_key_version: int = 1
     subject: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

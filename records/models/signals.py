@@ -22,6 +22,8 @@ class Signal(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)
     subject_index: str = Field(max_length=64, index=True)
     subject_ref: str = Field(max_length=64, index=True)
+    # A keyed tag of the subject's birth date (records.subjects.birth_tag); None without one.
+    subject_tag: str | None = Field(default=None, max_length=64)
     agreement_id: str = Field(max_length=64)
     agreement_version: int
     data_key_id: str | None = Field(default=None, foreign_key="data_keys.id", max_length=36)

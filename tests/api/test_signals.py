@@ -13,9 +13,11 @@ from tests.api.test_consents import consent_body
 from tests.factories import (
     Neighbourhood,
     audit_events,
+    audit_ref,
     bearer,
     example_agreement,
     make_neighbourhood,
+    partner_ref,
     token,
 )
 from wijkdeel.runtime import Runtime
@@ -85,7 +87,7 @@ def test_kinderwerk_to_wijkteam(
     assert created["recipients"] == ["wijkteam-noord"] and created["status"] == "open"
     assert created["agreement"] == {"id": "convenant-noord", "version": 1}
     assert created["purpose"] == "signalering" and created["sender"] == "kinderwerk-noord"
-    assert created["subjectRef"].startswith("sr_")
+    assert created["subjectRef"] == partner_ref(runtime, "kinderwerk-noord", BSN)
     assert (
         created["expiresAt"][:10]
         == (clock() + __import__("datetime").timedelta(days=365)).date().isoformat()
@@ -105,7 +107,10 @@ def test_kinderwerk_to_wijkteam(
 
     assert client.get(f"/v1/signals/{created['id']}", headers=tokens.school).status_code == 404
     events = audit_events(runtime, action="signal.read")
-    assert all(e["subject_ref"] == created["subjectRef"] for e in events)
+    # The log holds the audit pseudonym; each partner sees a pseudonym of its own.
+    assert all(e["subject_ref"] == audit_ref(runtime, BSN) for e in events)
+    assert signal["subjectRef"] == partner_ref(runtime, "wijkteam-noord", BSN)
+    assert len({signal["subjectRef"], created["subjectRef"], audit_ref(runtime, BSN)}) == 3
     assert [e["outcome"] for e in events] == ["allow", "allow", "deny"]
     share = audit_events(runtime, action="signal.share")
     assert share[0]["agreement_version"] == 1 and share[0]["legal_basis"] == "public_task"
@@ -250,7 +255,7 @@ def test_erasure_makes_content_unrecoverable(
         and row["contact"] is None
     )
     assert row["data_key_id"] is None and row["erased_at"] is not None
-    assert row["subject_ref"] == created["subjectRef"] and row["sender"] == "kinderwerk-noord"
+    assert row["subject_ref"] == audit_ref(runtime, BSN) and row["sender"] == "kinderwerk-noord"
     for headers in (tokens.wijkteam, tokens.kinderwerk):
         assert client.get(f"/v1/signals/{created['id']}", headers=headers).status_code == 410
     assert client.get(f"/v1/signals/{created['id']}", headers=tokens.school).status_code == 404
@@ -259,7 +264,7 @@ def test_erasure_makes_content_unrecoverable(
     )
     erase = audit_events(runtime, action="signal.erase")
     assert [e["outcome"] for e in erase] == ["deny", "deny", "allow", "deny"]
-    assert erase[2]["subject_ref"] == created["subjectRef"]
+    assert erase[2]["subject_ref"] == audit_ref(runtime, BSN)
 
 
 def test_admin_may_erase(client: TestClient, tokens: Tokens) -> None:
@@ -334,9 +339,8 @@ def test_list_filters_and_pages(
         key not in item for item in listed for key in ("subject", "summary", "details", "contact")
     )
     listed = audit_events(runtime, action="signal.list")
-    assert {e["subject_ref"] for e in listed if e["resource_id"]} == {
-        safety["items"][0]["subjectRef"]
-    }
+    assert {e["subject_ref"] for e in listed if e["resource_id"]} == {audit_ref(runtime, BSN)}
+    assert safety["items"][0]["subjectRef"] == partner_ref(runtime, "wijkteam-noord", BSN)
     assert (
         client.get("/v1/signals", params={"status": "lost"}, headers=tokens.wijkteam).status_code
         == 400
@@ -344,7 +348,7 @@ def test_list_filters_and_pages(
 
 
 def test_related_signals_and_matches(
-    client: TestClient, tokens: Tokens, world: Neighbourhood
+    client: TestClient, tokens: Tokens, world: Neighbourhood, runtime: Runtime
 ) -> None:
     first = send(client, tokens.kinderwerk)
     other_child = send(client, tokens.kinderwerk, subject={"bsn": "123456782"})
@@ -353,7 +357,8 @@ def test_related_signals_and_matches(
     read = client.get(f"/v1/signals/{second['id']}", headers=tokens.wijkteam).json()
     assert [s["id"] for s in read["relatedSignals"]] == [first["id"]]
     matches = client.get("/v1/matches", headers=tokens.wijkteam).json()["items"]
-    assert len(matches) == 1 and matches[0]["subjectRef"] == first["subjectRef"]
+    assert len(matches) == 1 and matches[0]["subjectRef"] == read["subjectRef"]
+    assert read["subjectRef"] == partner_ref(runtime, "wijkteam-noord", BSN)
     assert {s["id"] for s in matches[0]["signals"]} == {first["id"], second["id"]}
     assert other_child["subjectRef"] != first["subjectRef"]
     assert len(client.get("/v1/matches", headers=tokens.kinderwerk).json()["items"]) == 1
@@ -392,7 +397,7 @@ def test_retention_erases_exactly_the_expired(
         and event["resource_id"] == school["id"]
         and event["role"] == "system"
     )
-    assert event["subject_ref"] == school["subjectRef"]
+    assert event["subject_ref"] == audit_ref(runtime, BSN)
 
 
 def test_master_rotation_then_rewrap_keeps_signals_readable(
