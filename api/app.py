@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from api import problems
 from api.middleware import RequestEnvelope
 from api.openapi import build_openapi
-from api.ratelimit import RateLimiter
+from api.ratelimit import limiter
 from api.routes import (
     agreements,
     audit,
@@ -30,6 +30,7 @@ from api.routes import (
 )
 from console.app import install as install_console
 from wijkdeel import __version__
+from wijkdeel.census import Census
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.unit import Units
 from wijkdeel.worker import BackgroundWorker
@@ -52,13 +53,15 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
     runtime.bootstrap()
     worker = BackgroundWorker(runtime) if run_worker else None
     units = runtime.units
+    census = Census(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Enough threads for every database slot and the other work that runs in a thread, so
         # no admitted unit of work ever waits for one (the settings check the sum).
-        limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = runtime.settings.threadpool_size
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = runtime.settings.threadpool_size
+        await anyio.to_thread.run_sync(census.start)
         if worker:
             worker.start()
         counting = asyncio.create_task(_count_refusals(units))
@@ -70,6 +73,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
                 await units.flush_refusals(everything=True)
             if worker:
                 worker.stop()
+            await anyio.to_thread.run_sync(census.stop)
 
     # One application, the API under /v1 by router prefix: a mounted sub-application would
     # put a second middleware stack on every request.
@@ -85,12 +89,22 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
     )
     app.state.runtime = runtime
     app.state.units = units
-    app.state.rate_limiter = RateLimiter(
-        rate=runtime.settings.rate_limit, burst=runtime.settings.rate_burst
+    settings = runtime.settings
+    app.state.census = census
+    app.state.rate_limiter = limiter(
+        rate=settings.rate_limit,
+        burst=settings.rate_burst,
+        redis_url=settings.redis_url,
+        prefix="wijkdeel:rate:client:",
+        share=census.processes,
     )
     # Token requests per source address, before any client is known (argon2 is dear).
-    app.state.source_limiter = RateLimiter(
-        rate=runtime.settings.token_source_rate, burst=runtime.settings.token_source_burst
+    app.state.source_limiter = limiter(
+        rate=settings.token_source_rate,
+        burst=settings.token_source_burst,
+        redis_url=settings.redis_url,
+        prefix="wijkdeel:rate:source:",
+        share=census.processes,
     )
     app.include_router(public.router)
     # The signal routes first: route matching walks the list, and they carry the load.

@@ -13,6 +13,13 @@ from sqlmodel import Session
 from records.models import AuditEvent
 
 EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+# Every string column's length: what a request learnt about itself is cut to fit here, so one
+# over-long value can never fail the commit of an event (or of the other events batched with it).
+_LENGTHS = {
+    column.name: column.type.length
+    for column in EVENTS.columns
+    if getattr(column.type, "length", None)
+}
 
 Outcome = Literal["allow", "deny", "error"]
 
@@ -91,13 +98,21 @@ class AuditDraft:
             "processing_activity_id": self.processing_activity_id,
         }
 
+    def bounded_row(self, outcome: Outcome, reason: str | None = None) -> dict[str, Any]:
+        row = self.to_row(outcome, reason)
+        for name, length in _LENGTHS.items():
+            value = row.get(name)
+            if isinstance(value, str) and len(value) > length:
+                row[name] = value[:length]
+        return row
+
     def rows(self, outcome: Outcome, reason: str | None = None) -> list[dict[str, Any]]:
         """The request's event; an allowed request also the events it made along the way, a
         refused one not (what it made was rolled back)."""
-        main = self.to_row(outcome, reason)
+        main = self.bounded_row(outcome, reason)
         if outcome != "allow":
             return [main]
-        return [main, *(extra.to_row("allow") for extra in self.extra)]
+        return [main, *(extra.bounded_row("allow") for extra in self.extra)]
 
 
 def record(

@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import col, select
 
 from notifications import events
 from records.hotpath import LiveSignal
 from records.models import Match, Signal
+from records.pages import Page, keyset_page
 from signals.related import linked_for, live_signals_about
 from wijkdeel.unit import Tx
 
@@ -66,16 +66,21 @@ def record_matches(tx: Tx, signal: Signal, recipients: Sequence[str]) -> list[tu
     return created
 
 
-def matches_for(tx: Tx, partner: str, purpose: str | None) -> list[tuple[Match, list[LiveSignal]]]:
-    """The partner's matches that still join two or more signals it may see now."""
-    rows = tx.session.scalars(
-        select(Match)
-        .where(col(Match.partner_id) == partner)
-        .order_by(col(Match.created_at), col(Match.id))
-    ).all()
+def matches_for(
+    tx: Tx, partner: str, purpose: str | None, *, cursor: str | None, limit: int
+) -> Page[tuple[Match, list[LiveSignal]]]:
+    """A page of the partner's matches that still join two or more signals it may see and
+    link now (a match that no longer does is left out of its page)."""
+    page = keyset_page(
+        tx.session,
+        select(Match).where(col(Match.partner_id) == partner),
+        col(Match.id),
+        cursor=cursor,
+        limit=limit,
+    )
     answer = []
-    for match in rows:
+    for match in page.items:
         signals = linked_for(tx, partner, purpose, live_signals_about(tx, match.subject_index))
         if len(signals) >= 2:
             answer.append((match, signals))
-    return answer
+    return Page(answer, page.next_cursor)

@@ -15,11 +15,20 @@ from tests.receiver import free_port
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The base URL of `app` served by uvicorn until the block ends."""
+def serving(app: FastAPI, *, trusted_proxies: str = "") -> Iterator[str]:
+    """The base URL of `app` served by uvicorn until the block ends, configured as
+    `wijkdeel serve` configures it (X-Forwarded-For only from `trusted_proxies`)."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=trusted_proxies,
+        )
     )
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="token requests per second per source address"
     )
     token_source_burst: int = Field(default=20, ge=1)
+    # Addresses (or CIDR ranges, comma-separated) of reverse proxies whose X-Forwarded-For is
+    # believed; empty: the caller is the socket's peer.
+    trusted_proxies: str = Field(default="", max_length=2000)
+    # Rate limits shared exactly through Redis when set; else through the process census.
+    redis_url: str = Field(default="", repr=False)
     # argon2id cost; lowered only by the test suite, never in production (checked below).
     secret_hash_memory_kib: int = Field(default=65536, ge=8)
     secret_hash_time_cost: int = Field(default=3, ge=1)

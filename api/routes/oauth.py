@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -19,6 +20,7 @@ from auth import jwt, tokens
 from auth.clients import Authenticated, OAuthError, remember_assertion
 from core.errors import DomainError
 from policies import purposes_for
+from policies.vocabulary import is_slug
 from wijkdeel.runtime import Runtime
 from wijkdeel.unit import Tx
 
@@ -132,7 +134,7 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
     runner = units(request)
     body = await request.body()
     authorization = request.headers.get("authorization")
-    wait = request.app.state.source_limiter.take(event.ip or "?")
+    wait = await anyio.to_thread.run_sync(request.app.state.source_limiter.take, event.ip or "?")
     if wait is not None:
         raise OAuthError(
             "rate_limited", "too many requests", status=429, headers=retry_after_header(wait)
@@ -151,7 +153,7 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
     authenticated = presented.authenticated()
     client, partner = authenticated.client, authenticated.partner
     event.who(client_id=client.id, partner=partner.id, role=client.role, purpose=None)
-    wait = request.app.state.rate_limiter.take("oauth:" + client.id)
+    wait = await anyio.to_thread.run_sync(request.app.state.rate_limiter.take, "oauth:" + client.id)
     if wait is not None:
         raise OAuthError(
             "rate_limited", "too many requests", status=429, headers=retry_after_header(wait)
@@ -210,6 +212,9 @@ async def token(request: Request) -> Response:
                 "grant_type must be client_credentials",
             )
         purpose = form.get("purpose") or None
+        if purpose is not None and not is_slug(purpose):
+            # Refused before it reaches the event: what a caller types is never stored.
+            raise OAuthError("invalid_request", "purpose must be a purpose word (a slug)")
         event.purpose = purpose
         granted = tokens.issue(
             authenticated.client,

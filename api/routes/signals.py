@@ -230,13 +230,11 @@ async def delete_signal(id: SignalId, unit: Eraser) -> Response:
     summary="Children about whom the caller may see two or more live signals",
     openapi_extra=audited("match.list", "match"),
 )
-async def list_matches(unit: Reader) -> MatchPage:
+async def list_matches(unit: Reader, cursor: Cursor = None, limit: Limit = 100) -> MatchPage:
     def work(tx: Tx, caller: Caller) -> MatchPage:
-        found = matches_for(tx, caller.partner, caller.purpose)
-        for match, _ in found:
-            tx.audit.also(
-                resource_type="match", resource_id=match.id, subject_ref=match.subject_ref
-            )
+        found = matches_for(tx, caller.partner, caller.purpose, cursor=cursor, limit=limit)
+        # One event per page (the children are not named in it; a page read is what happened).
+        tx.audit.reason = f"items:{len(found.items)}"
         return MatchPage(
             items=[
                 MatchPublic.model_validate(
@@ -249,9 +247,9 @@ async def list_matches(unit: Reader) -> MatchPage:
                         "createdAt": m.created_at,
                     }
                 )
-                for m, signals in found
+                for m, signals in found.items
             ],
-            next_cursor=None,
+            next_cursor=found.next_cursor,
         )
 
     return await unit.read(work)

@@ -3,6 +3,7 @@
 from records.models.agreements import AgreementRecord, AgreementVersion
 from records.models.audit import AuditCheckpoint, AuditEvent
 from records.models.base import metadata
+from records.models.census import ApiProcess
 from records.models.consents import ConsentRecord, ConsentWithdrawal, DataKey
 from records.models.epochs import Epoch
 from records.models.keys import AuditKey, MasterKey, SigningKey
@@ -15,6 +16,7 @@ from records.models.tokens import RevokedToken, UsedAssertion
 __all__ = [
     "AgreementRecord",
     "AgreementVersion",
+    "ApiProcess",
     "AuditCheckpoint",
     "AuditEvent",
     "AuditKey",

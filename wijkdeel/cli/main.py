@@ -115,7 +115,10 @@ def serve(
             port=port,
             log_level="warning",
             access_log=False,
-            proxy_headers=True,
+            # X-Forwarded-For names the caller only when the peer is a proxy the operator
+            # trusts; from anyone else it is ignored (the audit log's `ip` is the socket's).
+            proxy_headers=bool(runtime.settings.trusted_proxies),
+            forwarded_allow_ips=runtime.settings.trusted_proxies or "",
             server_header=False,
         )
 
