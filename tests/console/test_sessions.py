@@ -286,6 +286,7 @@ def test_cookies_are_secure_outside_development(db, tmp_path, clock: FrozenClock
         webhook_allow_private=False,
     )
     runtime = build_runtime(settings, db=db, clock=clock)
+    runtime.bootstrap()
     anna = make_person(runtime)
     with TestClient(create_app(runtime), base_url="https://wijkdeel.example.nl") as client:
         page = client.get("/console/sign-in")
