@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,6 +25,7 @@ from records import partners
 from records.models import Partner
 from wijkdeel.runtime import Runtime
 
+T = TypeVar("T")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -193,10 +197,30 @@ def partner_ref(runtime: Runtime, partner: str, bsn: str) -> str:
     return runtime.subjects.partner_ref(partner, runtime.subjects.blind_index(bsn))
 
 
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end on an event loop of its own, in a thread of its own (the
+    test's thread may already run one, as Playwright's does)."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            result.append(asyncio.run(make()))
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
 def counted_refusals(client: Any, runtime: Runtime, **where: Any) -> list[dict[str, Any]]:
     """The events of refusals nobody could be named for: they are counted per source, action,
     reason and minute, and written once the minute is over - here at once."""
-    client.portal.call(partial(client.app.state.units.flush_refusals, everything=True))
+    run_async(partial(runtime.units.flush_refusals, everything=True))
     return [e for e in audit_events(runtime, **where) if e["count"] is not None]
 
 

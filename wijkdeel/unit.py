@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -92,6 +93,16 @@ class Gate:
             self._semaphore.release()
 
 
+@dataclass(frozen=True)
+class _Loop:
+    """What the runner keeps per event loop."""
+
+    reads: Gate
+    writes: Gate
+    writer: AuditWriter
+    slow: Gate
+
+
 class Units:
     """The unit-of-work runner of one event loop (one per application)."""
 
@@ -99,35 +110,31 @@ class Units:
         self.runtime = runtime
         self.refusals = RefusalCounter()
         self._counting: datetime | None = None  # the minute anonymous refusals are counted in
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._reads: Gate | None = None
-        self._writes: Gate | None = None
-        self._writer: AuditWriter | None = None
-        self._slow: Gate | None = None
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Loop] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def _bind(self) -> None:
-        """Gates belong to the running event loop; made on first use (and anew on another loop,
-        as in tests that start the application several times)."""
+    def _bind(self) -> _Loop:
+        """Gates and the group commit belong to the running event loop: made on first use, one
+        set per loop (as when tests start the application several times)."""
         loop = asyncio.get_running_loop()
-        if self._loop is loop:
-            return
-        db, wait = self.runtime.db, self.runtime.settings.db_wait
-        self._reads = Gate(db.read_slots, wait)
-        self._writes = self._reads if db.shared_slots else Gate(db.write_slots, wait)
-        self._writer = AuditWriter(db, self.write_slot)
-        self._slow = Gate(self.runtime.settings.hash_concurrency, wait)
-        self._loop = loop
-
-    def write_slot(self) -> AbstractAsyncContextManager[None]:
-        self._bind()
-        assert self._writes is not None
-        return self._writes.slot()
+        bound = self._loops.get(loop)
+        if bound is None:
+            db, wait = self.runtime.db, self.runtime.settings.db_wait
+            reads = Gate(db.read_slots, wait)
+            writes = reads if db.shared_slots else Gate(db.write_slots, wait)
+            bound = _Loop(
+                reads,
+                writes,
+                AuditWriter(db, writes.slot),
+                Gate(self.runtime.settings.hash_concurrency, wait),
+            )
+            self._loops[loop] = bound
+        return bound
 
     def _gate(self, mode: Mode) -> Gate:
-        self._bind()
-        gate = self._writes if mode == "write" else self._reads
-        assert gate is not None
-        return gate
+        bound = self._bind()
+        return bound.writes if mode == "write" else bound.reads
 
     async def probe(self) -> None:
         """One round trip on a read connection, admitted like any unit (for /ready); raises
@@ -143,9 +150,7 @@ class Units:
     async def slow(self, work: Callable[..., T], *args: object) -> T:
         """Deliberately slow work (argon2) in a worker thread, a bounded number at a time and
         never inside a unit of work: it holds no connection and no write slot."""
-        self._bind()
-        assert self._slow is not None
-        async with self._slow.slot():
+        async with self._bind().slow.slot():
             return await anyio.to_thread.run_sync(work, *args)
 
     async def run(
@@ -202,9 +207,7 @@ class Units:
                 self._counting = minute_of(draft.at)
                 await self.flush_refusals()
             return
-        self._bind()
-        assert self._writer is not None
-        await self._writer.write(draft.rows(outcome, reason))
+        await self._bind().writer.write(draft.rows(outcome, reason))
 
     async def settle_failure(self, draft: AuditDraft, error: BaseException) -> None:
         if isinstance(error, DomainError):
@@ -223,10 +226,8 @@ class Units:
         rows = self.refusals.due(self.runtime.now(), everything=everything)
         if not rows:
             return
-        self._bind()
-        assert self._writer is not None
         try:
-            await self._writer.write(rows)
+            await self._bind().writer.write(rows)
         except Exception:
             self.refusals.put_back(rows)
             raise

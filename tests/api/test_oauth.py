@@ -137,13 +137,17 @@ def test_assertion_replay_is_refused_by_another_process(
         {"iss": "cl_someoneelse"},
         {"sub": "cl_someoneelse"},
         {"jti": ""},
-        {"nbf": int(time.time()) + 600},
+        {"nbf": "+600"},  # seconds from when the test runs, not from when it was collected
     ],
     ids=["wrong-aud", "exp-too-far", "expired", "wrong-iss", "wrong-sub", "no-jti", "nbf-future"],
 )
 def test_bad_assertions_are_invalid_client(
     client: TestClient, key_client: Credentials, claims: dict[str, Any], runtime: Runtime
 ) -> None:
+    claims = {
+        name: int(time.time()) + int(value) if isinstance(value, str) and value[0] == "+" else value
+        for name, value in claims.items()
+    }
     response = client.post(TOKEN_URL, data=_assertion_form(key_client, **claims))
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_client"

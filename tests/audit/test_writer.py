@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from audit.events import EVENTS, AuditDraft
 from audit.writer import AuditWriter
 from records.db import Database
+from tests.factories import run_async
 
 
 def _rows(index: int) -> list[dict[str, Any]]:
@@ -58,7 +59,7 @@ def test_concurrent_writers_all_commit_before_returning(db: Database) -> None:
         seen = await asyncio.gather(*(one(i) for i in range(40)))
         return list(seen), slots.taken
 
-    seen, batches = asyncio.run(main())
+    seen, batches = run_async(main)
     assert seen == [1] * 40 and _count(db) == 40
     assert batches < 40  # waiting requests were committed together
 
@@ -75,7 +76,7 @@ def test_a_bad_row_fails_only_its_own_request(db: Database) -> None:
         await writer.write(_rows(3))  # and the writer is usable afterwards
         return list(outcomes)
 
-    first, failed, third = asyncio.run(main())
+    first, failed, third = run_async(main)
     assert first is None and third is None
     assert isinstance(failed, Exception) and "IntegrityError" in type(failed).__name__
     assert [_count(db, i) for i in range(4)] == [1, 0, 1, 1]
@@ -90,5 +91,5 @@ def test_a_cancelled_request_does_not_break_the_batch(db: Database) -> None:
         waiting.cancel()
         await other
 
-    asyncio.run(main())
+    run_async(main)
     assert _count(db, 1) == 1
