@@ -97,7 +97,8 @@ def test_a_name_rebound_to_loopback_is_refused_at_delivery(guarded: Runtime) -> 
         client.post("/v1/signals", json=signal_body(), headers=tokens.kinderwerk)
         worker = deliverer_for(guarded)
         try:
-            assert worker.drain() == 1
+            # At least one attempt (on a slow machine the 0.2 s retry may fall due too).
+            assert worker.drain() >= 1
         finally:
             worker.close()
         items = client.get(
