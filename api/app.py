@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from api import problems
 from api.middleware import RequestEnvelope
-from api.openapi import build_openapi
+from api.openapi import build_openapi, operation_id
 from api.ratelimit import RateLimiter
 from api.routes import (
     agreements,
@@ -68,6 +68,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         redirect_slashes=False,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(
@@ -99,7 +100,10 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         if not document:
             document.update(
                 build_openapi(
-                    app, prefix=API_PREFIX, server_url=runtime.settings.issuer + API_PREFIX
+                    app,
+                    prefix=API_PREFIX,
+                    server_url=runtime.settings.issuer + API_PREFIX,
+                    token_url=runtime.settings.token_endpoint,
                 )
             )
         return JSONResponse(document, headers={"Access-Control-Allow-Origin": "*"})

@@ -18,7 +18,7 @@ _RECORD_FIELDS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
 )
 # Libraries that narrate at INFO what our own lines already say (or what `migrate` reports).
-_QUIET = ("alembic", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access")
+_QUIET = ("alembic", "httpx", "httpx2", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 LogFormat = Literal["json", "text"]
 
