@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import Any, Literal
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 # What a LogRecord carries of its own; anything else on a record came in through `extra`.
 _RECORD_FIELDS = frozenset(
@@ -43,7 +43,8 @@ class TextFormatter(logging.Formatter):
 
 
 def json_formatter() -> logging.Formatter:
-    return JsonFormatter(
+    # orjson (a dependency already): a third of the standard json encoder's time per line.
+    return OrjsonFormatter(
         "{levelname}{name}{message}",
         style="{",
         rename_fields={"levelname": "level", "name": "logger"},
