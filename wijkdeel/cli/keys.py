@@ -105,7 +105,7 @@ def rewrap_keys(
     # The rate of the rewrapping itself: the wait for other processes is not work done.
     working = max((waited_from or finished) - started, 1e-6)
     waited = finished - waited_from if waited_from else 0.0
-    summary = f"rewrapped {done} key(s) to master key version {version} in {working:.1f} s"
+    summary = f"rewrapped {done} key(s) to master key version {version} in {working:.2f} s"
     summary += f" ({done / working:,.0f}/s)"
     if waited_from:
         summary += f", then waited {waited:.1f} s for other processes"
