@@ -2,60 +2,74 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make demo` works on an installation of its own, made afresh each time: never on the one
+# `make run` serves, nor on one the environment points at.
+DEMO := WIJKDEEL_ENV=development WIJKDEEL_VAR_DIR=var/demo WIJKDEEL_DATABASE_URL= WIJKDEEL_MASTER_KEY=
 
 CHROMIUM ?= /usr/bin/chromium
 OIDC_PROVIDER := tests/oidc
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test-deps run demo test test-sqlite lint bench screenshots vendor-swagger-ui clean
+.PHONY: install install-dev test-deps run demo test test-sqlite lint bench screenshots \
+	vendor-swagger-ui clean
 
-$(STAMP): pyproject.toml
+# What the service needs to run, and nothing else.
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
 
-install: $(STAMP)
+# The test, lint and benchmark tools on top.
+$(DEV): $(RUNTIME)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV)
+
+install: $(RUNTIME)
+
+install-dev: $(DEV)
 
 ## What the browser tests need besides Python: Debian's Chromium and the test OpenID Provider.
-test-deps: $(STAMP)
+test-deps: $(DEV)
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@test -d $(OIDC_PROVIDER)/node_modules/oidc-provider || \
 		npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --silent
 
-## Install, create the SQLite database with a demo neighbourhood, and serve the API.
+## Install, create the SQLite database with a demo neighbourhood, and serve the API on PORT.
 run: install
 	$(BIN)/wijkdeel migrate
 	$(BIN)/wijkdeel demo --seed-only
 	$(BIN)/wijkdeel serve --host $(HOST) --port $(PORT)
 
-## Walk through the whole story against a fresh demo database, printing each step.
+## Walk through the whole story against a fresh demo database (var/demo), printing each step.
 demo: install
-	$(BIN)/wijkdeel migrate
-	$(BIN)/wijkdeel demo
+	rm -rf var/demo
+	$(DEMO) $(BIN)/wijkdeel migrate
+	$(DEMO) $(BIN)/wijkdeel demo
 
 ## Install and run every test, on SQLite and on PostgreSQL (skipped locally when unreachable;
 ## WIJKDEEL_REQUIRE_POSTGRES=1 makes that a failure, as in CI).
-test: install test-deps
+test: test-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-test-sqlite: install test-deps
+test-sqlite: test-deps
 	$(BIN)/python -m pytest -q -k "not postgresql"
 
 ## Retake the README's screenshots (docs/screenshots/) with the browser tests.
-screenshots: install test-deps
+screenshots: test-deps
 	WIJKDEEL_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/console/browser -k sqlite
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench
 
 ## Refresh the vendored Swagger UI of /docs from the swagger-ui-dist package (VERSION=5.x.y).

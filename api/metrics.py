@@ -23,14 +23,23 @@ LATENCY = Histogram(
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
-def observe_request(scope: Scope, status: int, seconds: float) -> None:
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/v1/signals/{id}`), or `unmatched`: never the raw
+    path, which holds ids."""
     route = scope.get("route")
     template = getattr(route, "path", None)
-    # Routes under /v1 are included with that prefix; the route object holds its own path only.
-    prefix = "/v1" if template and scope["path"].startswith("/v1/") else ""
-    name = prefix + template if template else "unmatched"
-    REQUESTS.labels(scope["method"], name, str(status)).inc()
-    LATENCY.labels(name).observe(seconds)
+    if not isinstance(template, str):
+        return "unmatched"
+    # Routers included under /v1 keep their own path, without the prefix; a route declared on
+    # the application itself carries its full path.
+    if scope["path"].startswith("/v1/") and not template.startswith("/v1/"):
+        return "/v1" + template
+    return template
+
+
+def observe_request(method: str, template: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, template, str(status)).inc()
+    LATENCY.labels(template).observe(seconds)
 
 
 def exposition() -> bytes:

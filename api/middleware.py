@@ -1,18 +1,23 @@
-"""One pure ASGI middleware for what every response needs: ids, version, size limit, metrics."""
+"""One pure ASGI middleware for what every response needs: ids, version, size limit, metrics,
+and the access log line."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import STATE_KEY, RequestContext, request_id_from
-from api.metrics import observe_request
+from api.metrics import observe_request, route_template
 from api.problems import log_unexpected, problem_response
 
 MAX_BODY_BYTES = 1024 * 1024
+access_log = logging.getLogger("wijkdeel.access")
+# The method comes from the caller as any token it likes; log only the ones HTTP defines.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 
 
 class BodyTooLarge(HTTPException):
@@ -75,7 +80,33 @@ class RequestEnvelope:
                 failure = problem_response(500, "server_error", "something went wrong on our side")
                 await failure(scope, receive, send_with_headers)
         finally:
-            observe_request(scope, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            template = route_template(scope)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            observe_request(method, template, status, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                _log_access(ctx, method, template, status, seconds)
+
+
+def _log_access(
+    ctx: RequestContext, method: str, template: str, status: int, seconds: float
+) -> None:
+    """One line per request. The route template, never the path: paths hold ids, and a
+    caller may put anything in one."""
+    client_id = ctx.caller.client_id if ctx.caller else None
+    if client_id is None and ctx.draft is not None:
+        client_id = ctx.draft.client_id  # the token endpoint knows its client without a token
+    access_log.info(
+        "request",
+        extra={
+            "requestId": ctx.request_id,
+            "method": method,
+            "route": template,
+            "status": status,
+            "durationMs": round(seconds * 1000, 1),
+            "clientId": client_id,
+        },
+    )
 
 
 def address_of(host: str | None) -> str | None:

@@ -6,13 +6,16 @@ problem+json; every operation that takes input declares 400.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from api.schemas.common import Problem
 from api.schemas.oauth import OAuthErrorBody
+from auth.scopes import SCOPES_BY_ROLE
 from wijkdeel import __version__
 
 CONTACT = {
@@ -46,15 +49,49 @@ DEFAULT_ERRORS = {
     "401": "no access token, or one that is invalid, expired or revoked",
     "403": "the token lacks the scope, or the policy denies (see `reasons`)",
     "404": "there is nothing here, or nothing the caller may know of",
+    "413": "the request body is larger than 1 MiB",
     "422": "the body breaks a rule (see `invalidParams`); unknown fields are refused too",
     "429": "too many requests from this client; see Retry-After",
+    "500": "something went wrong on our side (the problem's instance names the request)",
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+SCOPE_DESCRIPTIONS = {
+    "signals:read": "read signals shared with the partner, under the token's purpose",
+    "signals:write": "send, update and erase the partner's signals",
+    "consents:read": "read consents the partner recorded",
+    "consents:write": "record and withdraw consents",
+    "subscriptions": "manage webhook subscriptions",
+    "admin": "the municipality's administration: partners, clients, agreements",
+    "audit:read": "read and verify the audit log",
+}
+# Where a handler's name alone makes a poor operationId for a generated client.
+OPERATION_IDS = {
+    "token": "getToken",
+    "revoke": "revokeToken",
+    "introspect": "introspectToken",
+    "me": "readMe",
+    "explain": "explainDecision",
+    "list_events": "listAuditEvents",
+    "verify_chain": "verifyAuditChain",
+    "subject_report": "createSubjectReport",
+    "rotate_secret": "rotateSubscriptionSecret",
+}
 
 
-def build_openapi(app: FastAPI, *, prefix: str, server_url: str) -> dict[str, Any]:
+def operation_id(route: APIRoute) -> str:
+    """The operationId of a route: its handler's name in lowerCamelCase (`list_signals` →
+    `listSignals`), so generated clients get methods a person would write."""
+    if route.name in OPERATION_IDS:
+        return OPERATION_IDS[route.name]
+    head, *rest = re.split(r"_+", route.name.strip("_"))
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def build_openapi(app: FastAPI, *, prefix: str, server_url: str, token_url: str) -> dict[str, Any]:
     """The document of the routes under `prefix`, with paths relative to the server URL (which
-    carries the major version, as the design rules ask)."""
+    carries the major version, as the design rules ask). Operations that take a token accept
+    it as a bearer token or from the oauth2 client credentials flow at `token_url` (so
+    Swagger UI's Authorize can fetch one)."""
     document = get_openapi(
         title="wijkdeel",
         version=__version__,
@@ -81,10 +118,25 @@ def build_openapi(app: FastAPI, *, prefix: str, server_url: str) -> dict[str, An
     schemas["Problem"] = problem
     schemas["OAuthErrorBody"] = OAuthErrorBody.model_json_schema()
     components["headers"] = HEADERS
+    schemes = components.setdefault("securitySchemes", {})
+    scopes = sorted({scope for role in SCOPES_BY_ROLE.values() for scope in role})
+    schemes["OAuth2"] = {
+        "type": "oauth2",
+        "description": "Client credentials: HTTP Basic with a client secret here; "
+        "private_key_jwt from code. Partner clients add a `purpose` (use a bearer token).",
+        "flows": {
+            "clientCredentials": {
+                "tokenUrl": token_url,
+                "scopes": {scope: SCOPE_DESCRIPTIONS.get(scope, scope) for scope in scopes},
+            }
+        },
+    }
     for operations in document.get("paths", {}).values():
         for method, operation in operations.items():
             if method in {"get", "post", "put", "patch", "delete"}:
                 _complete(method, operation)
+                if operation.get("security"):
+                    operation["security"] = [*operation["security"], {"OAuth2": []}]
     return document
 
 
@@ -96,8 +148,11 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
         wanted |= {"401", "403", "429"}
     if any(parameter.get("in") == "path" for parameter in parameters):
         wanted.add("404")
+    if operation.get("requestBody"):
+        wanted.add("413")
     if "application/json" in operation.get("requestBody", {}).get("content", {}):
         wanted.add("422")
+    wanted.add("500")
     for code in sorted(wanted):
         responses.setdefault(code, {"description": DEFAULT_ERRORS[code]})
     for code, response in responses.items():

@@ -19,7 +19,6 @@ from core.errors import DomainError
 from records.models import Client, Partner, UsedAssertion
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
 LEEWAY_SECONDS = 30
 
 
@@ -84,10 +83,20 @@ class ClientAuthenticator:
     up and verifies an assertion: cheap), then `check_secret` outside it (argon2: slow on
     purpose, so never while holding a connection)."""
 
-    def __init__(self, hasher: SecretHasher, *, issuer: str, token_endpoint: str) -> None:
+    def __init__(
+        self,
+        hasher: SecretHasher,
+        *,
+        issuer: str,
+        token_endpoint: str,
+        max_assertion_lifetime: timedelta,
+    ) -> None:
         self._hasher = hasher
         self._issuer = issuer
         self._token_endpoint = token_endpoint
+        # How far ahead an assertion's exp may lie; its jti is remembered until exp, so this
+        # also bounds how long used assertions are kept.
+        self._max_lifetime = max_assertion_lifetime
         self._key_cache: dict[tuple[str, str], dict[str, jwt.Key]] = {}
 
     def present(
@@ -177,7 +186,7 @@ class ClientAuthenticator:
         if claims["sub"] != client.id:
             raise OAuthError("invalid_client", "client assertion refused: sub", status=401)
         expires = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
-        if expires > now + MAX_ASSERTION_LIFETIME + timedelta(seconds=LEEWAY_SECONDS):
+        if expires > now + self._max_lifetime + timedelta(seconds=LEEWAY_SECONDS):
             raise OAuthError(
                 "invalid_client", "client assertion refused: exp too far ahead", status=401
             )

@@ -39,6 +39,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def is_known(revision: str) -> bool:
+    """Whether this code ships the revision (a database migrated by a newer version is not)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return any(script.revision == revision for script in scripts.walk_revisions())
+
+
 def schema_drift(db: Database) -> list[object]:
     """Differences between the models and the migrated database (empty when they agree)."""
     with db.engine.connect() as connection:

@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+import httpx2
+from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from jose import jwt as jose_jwt
+from joserfc.jwk import ECKey
 
 from audit.events import AuditDraft, record
 from auth.secrets import new_secret
@@ -78,22 +82,59 @@ def bootstrap_admin(runtime: Runtime, *, partner: str = "gemeente") -> Credentia
         return Credentials(client.id, partner, "admin", secret=secret)
 
 
+class InProcess(httpx2.BaseTransport):
+    """Carries an integrator's HTTP client's requests to the in-process app of a TestClient."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        answer = self.client.request(
+            request.method,
+            str(request.url),
+            headers=list(request.headers.multi_items()),
+            content=request.read(),
+        )
+        return httpx2.Response(
+            answer.status_code, headers=answer.headers.multi_items(), content=answer.content
+        )
+
+
+def oauth_client(
+    creds: Credentials, *, transport: httpx2.BaseTransport | None = None, scope: str | None = None
+) -> OAuth2Client:
+    """Authlib's OAuth 2 client for these credentials, set up as an integrator would: a client
+    secret for client_secret_basic, or the private key for private_key_jwt (ES256; everything
+    else, such as the assertion's lifetime and audience, left at Authlib's defaults)."""
+    if creds.private_pem:
+        parameters = {"kid": creds.kid} if creds.kid else None
+        key = ECKey.import_key(creds.private_pem, parameters)
+        return OAuth2Client(
+            creds.client_id,
+            key,
+            token_endpoint_auth_method=PrivateKeyJWT(alg="ES256"),
+            scope=scope,
+            transport=transport,
+        )
+    return OAuth2Client(
+        creds.client_id,
+        creds.secret,
+        token_endpoint_auth_method="client_secret_basic",
+        scope=scope,
+        transport=transport,
+    )
+
+
 def token(
     client: TestClient, creds: Credentials, *, purpose: str | None = None, scope: str | None = None
 ) -> str:
-    form = {"grant_type": "client_credentials"}
-    if purpose:
-        form["purpose"] = purpose
-    if scope:
-        form["scope"] = scope
-    if creds.private_pem:
-        form["client_assertion_type"] = ASSERTION_TYPE
-        form["client_assertion"] = assertion(creds)
-        response = client.post("/v1/oauth/token", data=form)
-    else:
-        response = client.post("/v1/oauth/token", data=form, auth=creds.basic())
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+    """An access token obtained with Authlib, by the credentials' authentication method."""
+    extra = {"purpose": purpose} if purpose else {}
+    with oauth_client(creds, transport=InProcess(client), scope=scope) as oauth:
+        answer = oauth.fetch_token(
+            f"{client.base_url}/v1/oauth/token", grant_type="client_credentials", **extra
+        )
+    return str(answer["access_token"])
 
 
 def assertion(

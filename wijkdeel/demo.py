@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from api.schemas.agreements import EXAMPLE as AGREEMENT
 from audit.events import record
 from auth.secrets import new_secret
 from people import accounts
@@ -44,6 +43,8 @@ PEOPLE = [
     ("auditor", "Bram Controle", "auditor"),
     ("beleid", "Carla Cijfers", "policymaker"),
 ]
+# The agreement the demo seeds (`wijkdeel agreements import` reads the same file).
+COVENANT = Path(__file__).resolve().parents[1] / "examples" / "convenant-noord.yaml"
 # A made-up child; the BSN passes the elfproef but belongs to no one.
 CHILD = {"bsn": "111222333", "name": "Sam de Vries", "birthDate": "2017-03-02"}
 
@@ -52,7 +53,7 @@ def credentials_path(runtime: Runtime) -> Path:
     return runtime.settings.var_dir / "demo-credentials.json"
 
 
-def seed(runtime: Runtime) -> dict[str, dict[str, str]]:
+def seed(runtime: Runtime, agreement: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Create what is missing; return every demo client's id and secret."""
     path = credentials_path(runtime)
     known: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
@@ -66,8 +67,8 @@ def seed(runtime: Runtime) -> dict[str, dict[str, str]]:
                     operator_event(runtime, "partner.create", "partner", partner_id),
                     "allow",
                 )
-        if session.get(AgreementRecord, AGREEMENT["id"]) is None:
-            row = agreements.create(session, dict(AGREEMENT), author="operator", now=now)
+        if session.get(AgreementRecord, agreement["id"]) is None:
+            row = agreements.create(session, dict(agreement), author="operator", now=now)
             event = operator_event(runtime, "agreement.create", "agreement", row.agreement_id)
             event.agreement_id, event.agreement_version = row.agreement_id, row.version
             record(session, event, "allow")
@@ -330,10 +331,10 @@ class Story:
             )
 
 
-def walk(runtime: Runtime, say: Callable[[str], None]) -> None:
+def walk(runtime: Runtime, agreement: dict[str, Any], say: Callable[[str], None]) -> None:
     from api.app import create_app
 
-    creds = seed(runtime)
+    creds = seed(runtime, agreement)
     app = create_app(runtime)
 
     async def main() -> None:

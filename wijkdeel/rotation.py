@@ -25,6 +25,8 @@ from records.keyring import KeyringStore, add_master_version
 from records.models import AuditKey, DataKey, MasterKey, SigningKey, Subscription
 
 Progress = Callable[[int, int], None]
+# Called once, before rewrap waits: the seconds it will wait and the master key version.
+Waiting = Callable[[float, int], None]
 
 
 def rotate_master(session: Session, root: bytes, now: datetime) -> int:
@@ -98,6 +100,7 @@ def rewrap(
     *,
     batch: int = 500,
     progress: Progress | None = None,
+    waiting: Waiting | None = None,
     now: Callable[[], datetime],
 ) -> int:
     """Re-wrap every data key and signing key to the newest master key version."""
@@ -127,4 +130,7 @@ def rewrap(
             continue
         if time.monotonic() >= settled_at and pending(db, current) == 0:
             return done
+        if waiting and settled_at > time.monotonic():
+            waiting(settled_at - time.monotonic(), current)
+            waiting = None
         time.sleep(min(max(settled_at - time.monotonic(), 0.2), 2.0))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -98,13 +98,19 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    root_key: bytes | None = None,
 ) -> Runtime:
+    """The wiring of one process; `root_key` defaults to the one the settings name (which must
+    exist: creating one is for `wijkdeel migrate`, see wijkdeel/installation.py)."""
     settings = settings or get_settings()
     settings.check_production()
     clock = clock or system_clock
+    root = root_key if root_key is not None else settings.root_key()
     db = db or Database(settings.effective_database_url, capacity=capacity_of(settings))
-    root = settings.root_key()
 
     keyrings = KeyringStore(db, root)
     signing_keys = SigningKeys(db, keyrings, token_ttl=settings.token_ttl, clock=clock)
@@ -127,7 +133,10 @@ def build_runtime(
         resolver=SystemResolver(),
         root=root,
         authenticator=ClientAuthenticator(
-            hasher, issuer=settings.issuer, token_endpoint=settings.token_endpoint
+            hasher,
+            issuer=settings.issuer,
+            token_endpoint=settings.token_endpoint,
+            max_assertion_lifetime=timedelta(seconds=settings.assertion_max_lifetime),
         ),
     )
 

@@ -25,8 +25,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     master_key: str = Field(default="", repr=False)
     var_dir: Path = Path("var")
+    # Unset in development: `serve` derives it from the address it listens on (served_at).
     issuer: str = "http://127.0.0.1:8000"
     token_ttl: int = Field(default=300, ge=30, le=3600)
+    # Authlib, openid-client and others sign client assertions valid for an hour by default.
+    assertion_max_lifetime: int = Field(default=3600, ge=60, le=86400)
     webhook_allow_private: bool = False
     webhook_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
     webhook_timeout: float = Field(default=15.0, gt=0, le=60)
@@ -62,7 +65,9 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(default=2, ge=1, le=64, description="argon2 checks at once")
     seal_interval: float = Field(default=0.5, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Unset: JSON lines in production (for a log collector), text in development.
+    log_format: Literal["json", "text"] | None = None
     # The console: people's sessions, sign-in by local account and by OpenID Connect.
     session_idle_timeout: int = Field(default=900, ge=60, le=86400, description="seconds")
     session_lifetime: int = Field(default=28800, ge=300, le=604800, description="seconds")
@@ -97,6 +102,17 @@ class Settings(BaseSettings):
         if bool(self.oidc_issuer) != bool(self.oidc_client_id):
             raise ValueError("WIJKDEEL_OIDC_ISSUER and WIJKDEEL_OIDC_CLIENT_ID go together")
         return self
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def log_form(self) -> Literal["json", "text"]:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.env == "production" else "text"
 
     @property
     def sqlite_default(self) -> str:
@@ -134,11 +150,31 @@ class Settings(BaseSettings):
         """Cookies only over HTTPS, except in local development over plain HTTP."""
         return self.env != "development"
 
+    @property
+    def issuer_configured(self) -> bool:
+        return "issuer" in self.model_fields_set
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on host:port: in development without a
+        configured issuer, the issuer is that address, so metadata, tokens and the OpenAPI
+        servers entry name the port a client actually reaches."""
+        if self.env == "production" or self.issuer_configured:
+            return self
+        if host in {"0.0.0.0", "::", ""}:  # noqa: S104  (a wildcard: name the loopback)
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return self.model_copy(update={"issuer": f"http://{host}:{port}"})
+
     def check_production(self) -> None:
         if self.env != "production":
             return
         if not self.master_key:
             raise ConfigurationError("WIJKDEEL_MASTER_KEY is required in production")
+        if not self.issuer_configured:
+            raise ConfigurationError(
+                "WIJKDEEL_ISSUER is required in production (the public https:// base URL)"
+            )
         if not self.issuer.startswith("https://"):
             raise ConfigurationError("WIJKDEEL_ISSUER must be an https:// URL in production")
         if self.secret_hash_memory_kib < 65536 or self.secret_hash_time_cost < 3:
@@ -152,14 +188,28 @@ class Settings(BaseSettings):
                 "WIJKDEEL_OIDC_REDIRECT_URI must be an https:// URL in production"
             )
 
-    def root_key(self) -> bytes:
-        """The master key from the environment, or in development one kept in var/."""
+    @property
+    def root_key_path(self) -> Path:
+        return self.var_dir / "master.key"
+
+    def root_key(self, *, create: bool = False) -> bytes:
+        """The master key from the environment, or in development the one kept in var/.
+
+        Only the commands that set up an installation (`migrate`, `bootstrap`, `demo`) pass
+        `create`: anything else finding no key is pointed at the wrong installation, and a new
+        key there would make every encrypted field of the right one look lost.
+        """
         if self.master_key:
             return decode_key(self.master_key, "WIJKDEEL_MASTER_KEY")
         self.check_production()
-        path = self.var_dir / "master.key"
+        path = self.root_key_path
         if path.exists():
             return decode_key(path.read_text().strip(), str(path))
+        if not create:
+            raise ConfigurationError(
+                f"no master key: WIJKDEEL_MASTER_KEY is not set and {path.resolve()} does not "
+                "exist; set WIJKDEEL_VAR_DIR or WIJKDEEL_MASTER_KEY to your installation's"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         encoded = base64.b64encode(secrets.token_bytes(32)).decode()
         # O_EXCL: two processes starting at once must not write two different keys.

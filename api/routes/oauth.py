@@ -185,8 +185,9 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
     summary="Get an access token (client credentials grant)",
     description=(
         "Client authentication is `private_key_jwt` (RFC 7523: an ES256 assertion with "
-        "`iss` = `sub` = client id, `aud` = this endpoint or the issuer, `exp` at most 5 "
-        "minutes ahead, a `jti` never used before) or HTTP Basic with the client secret. "
+        "`iss` = `sub` = client id, `aud` = this endpoint or the issuer, `exp` at most "
+        "WIJKDEEL_ASSERTION_MAX_LIFETIME ahead (default an hour), a `jti` never used before) "
+        "or HTTP Basic with the client secret. "
         "Partner clients must ask for one `purpose` of an active agreement they are party to."
     ),
     response_model=TokenResponse,

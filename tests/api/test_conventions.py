@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -108,13 +110,52 @@ def test_openapi_document(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
+def test_operation_ids_are_lower_camel_case_and_unique(client: TestClient) -> None:
+    from api.openapi import OPERATION_IDS
+
+    operations = [
+        (path, method, operation)
+        for path, item in client.get("/v1/openapi.json").json()["paths"].items()
+        for method, operation in item.items()
+    ]
+    ids = {(path, method): operation["operationId"] for path, method, operation in operations}
+    assert all(re.fullmatch(r"[a-z][a-zA-Z0-9]*", value) for value in ids.values()), ids
+    assert len(set(ids.values())) == len(ids)
+    assert ids[("/signals", "get")] == "listSignals"
+    assert ids[("/signals", "post")] == "createSignal"
+    assert ids[("/partners/{id}/clients/{clientId}", "delete")] == "revokeClient"
+    assert ids[("/oauth/token", "post")] == "getToken"
+    # Every override names a handler that exists: a renamed handler must not go unnoticed.
+    assert set(OPERATION_IDS.values()) <= set(ids.values())
+
+
+def test_swagger_can_fetch_a_token_by_client_credentials(client: TestClient) -> None:
+    document = client.get("/v1/openapi.json").json()
+    flow = document["components"]["securitySchemes"]["OAuth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "http://testserver/v1/oauth/token"
+    assert {"signals:read", "admin", "audit:read"} <= set(flow["scopes"])
+    secured = [
+        operation["security"]
+        for item in document["paths"].values()
+        for operation in item.values()
+        if "security" in operation
+    ]
+    assert len(secured) > 30
+    assert all(security == [{"HTTPBearer": []}, {"OAuth2": []}] for security in secured)
+
+
 def test_health_ready_metrics(client: TestClient, admin_token: str) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/ready").json() == {"status": "ready"}
     client.get("/v1/me", headers=bearer(admin_token))
+    client.get("/v1/openapi.json")
+    client.get("/v1/signals/sg_does_not_exist", headers=bearer(admin_token))
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
     assert 'wijkdeel_http_requests_total{method="GET",route="/v1/me",status="200"}' in metrics.text
+    assert 'route="/v1/openapi.json",status="200"' in metrics.text
+    assert 'route="/v1/signals/{id}"' in metrics.text
+    assert "/v1/v1/" not in metrics.text and "sg_does_not_exist" not in metrics.text
 
 
 def test_validation_errors_never_echo_values(client: TestClient, admin_token: str) -> None:

@@ -17,6 +17,7 @@ from core.clock import FrozenClock
 from tests.factories import (
     ASSERTION_TYPE,
     Credentials,
+    InProcess,
     assertion,
     audit_events,
     bearer,
@@ -24,6 +25,7 @@ from tests.factories import (
     ec_key,
     make_client,
     make_neighbourhood,
+    oauth_client,
     token,
 )
 from wijkdeel.runtime import Runtime, build_runtime
@@ -132,7 +134,7 @@ def test_assertion_replay_is_refused_by_another_process(
     "claims",
     [
         {"audience": "https://elsewhere.example/token"},
-        {"lifetime": 600},
+        {"lifetime": 3600 + 31},
         {"lifetime": -120},
         {"iss": "cl_someoneelse"},
         {"sub": "cl_someoneelse"},
@@ -155,6 +157,47 @@ def test_bad_assertions_are_invalid_client(
     [counted] = counted_refusals(client, runtime, action="token.issue", outcome="deny")
     assert counted["count"] == 1 and counted["reason"] == "invalid_client"
     assert counted["client_id"] is None
+
+
+def test_authlib_gets_tokens_with_its_defaults_by_both_methods(
+    client: TestClient, key_client: Credentials, secret_client: Credentials
+) -> None:
+    """Authlib signs assertions valid for an hour, addressed to the URL it calls."""
+    for creds in (key_client, secret_client):
+        with oauth_client(creds, transport=InProcess(client)) as oauth:
+            answer = oauth.fetch_token(
+                "http://testserver/v1/oauth/token",
+                grant_type="client_credentials",
+                purpose="signalering",
+            )
+            me = oauth.get("http://testserver/v1/me")
+        assert answer["token_type"] == "Bearer" and answer["purpose"] == "signalering"
+        assert me.status_code == 200 and me.json()["clientId"] == creds.client_id
+
+
+def test_an_assertion_is_remembered_until_it_expires(
+    client: TestClient, key_client: Credentials, runtime: Runtime, clock: FrozenClock
+) -> None:
+    from wijkdeel.worker import purge_expired_token_records
+
+    form = _assertion_form(key_client, lifetime=3600, now=clock().timestamp())
+    assert client.post(TOKEN_URL, data=form).status_code == 200
+    clock.advance(seconds=3500)
+    purge_expired_token_records(runtime)
+    replay = client.post(TOKEN_URL, data=form)
+    assert replay.status_code == 401 and "already used" in replay.json()["error_description"]
+
+
+def test_the_assertion_lifetime_is_a_setting(
+    key_client: Credentials, runtime: Runtime, settings: Any, clock: FrozenClock
+) -> None:
+    strict = settings.model_copy(update={"assertion_max_lifetime": 300})
+    with TestClient(create_app(build_runtime(strict, db=runtime.db, clock=clock))) as other:
+        now = clock().timestamp()
+        refused = other.post(TOKEN_URL, data=_assertion_form(key_client, lifetime=600, now=now))
+        accepted = other.post(TOKEN_URL, data=_assertion_form(key_client, lifetime=300, now=now))
+    assert refused.status_code == 401 and "exp too far" in refused.json()["error_description"]
+    assert accepted.status_code == 200
 
 
 def test_assertion_signed_with_another_key_none_or_hs256_is_refused(

@@ -15,9 +15,9 @@ from audit.events import record
 from core.errors import DomainError
 from records import agreements
 from records.models import AgreementRecord
-from wijkdeel.cli.common import fail, open_runtime, operator_event
+from wijkdeel.cli.common import command_group, fail, open_runtime, operator_event
 
-agreements_app = typer.Typer(help="Import and export sharing agreements.", no_args_is_help=True)
+agreements_app = command_group("Import and export sharing agreements.")
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -35,32 +35,37 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-@agreements_app.command("import")
-def import_agreement(
-    file: Annotated[Path, typer.Argument(help="an agreement as JSON or YAML, in the API's form")],
-) -> None:
-    """Create the agreement, or write its next version when the file differs from the current."""
-    data = _read(file)
+def read_agreement(path: Path) -> dict[str, Any]:
+    """An agreement file, checked as the API checks a body; its document form."""
     try:
-        body = AgreementBody.model_validate(data)
+        body = AgreementBody.model_validate(_read(path))
     except ValidationError as error:
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         raise fail("the agreement is invalid:\n" + "\n".join(lines)) from None
     if body.id is None:
         raise fail("the agreement needs an id")
-    document = body.document(body.id)
+    return body.document(body.id)
+
+
+@agreements_app.command("import")
+def import_agreement(
+    file: Annotated[Path, typer.Argument(help="an agreement as JSON or YAML, in the API's form")],
+) -> None:
+    """Create the agreement, or write its next version when the file differs from the current."""
+    document = read_agreement(file)
+    agreement_id = str(document["id"])
     with open_runtime() as runtime, runtime.db.session() as session:
         now = runtime.now()
         try:
-            if session.get(AgreementRecord, body.id) is None:
+            if session.get(AgreementRecord, agreement_id) is None:
                 row = agreements.create(session, document, author="operator", now=now)
                 action = "agreement.create"
             else:
-                current = agreements.get_version(session, body.id)
+                current = agreements.get_version(session, agreement_id)
                 if current.document == document:
-                    typer.echo(f"{body.id} is unchanged at version {current.version}")
+                    typer.echo(f"{agreement_id} is unchanged at version {current.version}")
                     return
-                row = agreements.update(session, body.id, document, author="operator", now=now)
+                row = agreements.update(session, agreement_id, document, author="operator", now=now)
                 action = "agreement.update"
         except DomainError as error:
             details = [f"  {p['name']}: {p['reason']}" for p in error.invalid_params]

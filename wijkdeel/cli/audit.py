@@ -18,14 +18,12 @@ from audit import anchoring, chain, checkpoints
 from audit.anchoring import CheckpointRefused, SignedHead
 from audit.events import record
 from core.clock import rfc3339
-from wijkdeel.cli.common import fail, open_runtime, operator_event
+from wijkdeel.cli.common import command_group, fail, open_runtime, operator_event
 from wijkdeel.runtime import Runtime
 
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
-audit_app = typer.Typer(
-    help="The audit chain: verify it, anchor its head, the anchor key.", no_args_is_help=True
-)
+audit_app = command_group("The audit chain: verify it, anchor its head, the anchor key.")
 
 
 def verification_json(result: chain.Verification) -> dict[str, Any]:
