@@ -215,7 +215,9 @@ async def token(request: Request) -> Response:
         purpose = form.get("purpose") or None
         if purpose is not None and not is_slug(purpose):
             # Refused before it reaches the event: what a caller types is never stored.
-            raise OAuthError("invalid_request", "purpose must be a purpose word (a slug)")
+            raise OAuthError(
+                "invalid_scope", "purpose is not a purpose word of an agreement (a slug)"
+            )
         event.purpose = purpose
         granted = tokens.issue(
             authenticated.client,

@@ -146,6 +146,8 @@ def test_caller_text_never_reaches_the_chain(
         auth=world.kinderwerk.basic(),
     )
     assert response.status_code in (400, 413) and "111222333" not in response.text
+    if response.status_code == 400:
+        assert response.json()["error"] == "invalid_scope"
     with runtime.db.engine.connect() as conn:
         dump = repr(conn.execute(text("SELECT * FROM audit_events")).all())
     assert "111222333" not in dump and "HYPERLINK" not in dump and "xxxxxxxx" not in dump

@@ -72,15 +72,18 @@ def migrate() -> None:
             raise fail(installation.unreachable(db, error)) from None
         try:
             installation.root_key(settings, db, create=True)
+            keyed = True
         except ConfigurationError as error:
             # The schema is current; the process that serves it will need the right key.
             typer.echo(f"wijkdeel: warning: {error}", err=True)
+            keyed = False
         where = db.url.render_as_string(hide_password=True)
         typer.echo(f"{where} at revision {migrations.current_revision(db)}", err=True)
     finally:
         db.dispose()
-    with open_runtime() as runtime:
-        runtime.bootstrap()  # the first keys, once the tables exist
+    if keyed:
+        with open_runtime(settings) as runtime:
+            runtime.bootstrap()  # the first keys, once the tables exist
 
 
 @app.command()
