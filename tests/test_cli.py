@@ -84,6 +84,19 @@ def test_production_without_master_key_stops_with_one_line(tmp_path: Path) -> No
         tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_ISSUER": "http://x.example"}
     )
     assert http.returncode == 2 and "https://" in http.stderr
+    zero = run(
+        tmp_path,
+        "serve",
+        env={
+            "WIJKDEEL_ENV": "production",
+            "WIJKDEEL_MASTER_KEY": "A" * 43 + "=",
+            "WIJKDEEL_ISSUER": "https://wijkdeel.example.nl",
+        },
+    )
+    assert zero.returncode == 2
+    assert [line.split(" (")[0] for line in zero.stderr.strip().splitlines()] == [
+        "wijkdeel: WIJKDEEL_MASTER_KEY is weak"
+    ]
 
 
 def test_bad_partner_slug_is_refused(tmp_path: Path) -> None:

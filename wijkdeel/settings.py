@@ -7,6 +7,7 @@ import binascii
 import os
 import secrets
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
             return
         if not self.master_key:
             raise ConfigurationError("WIJKDEEL_MASTER_KEY is required in production")
+        flaw = weakness(decode_key(self.master_key, "WIJKDEEL_MASTER_KEY"))
+        if flaw is not None:
+            raise ConfigurationError(
+                f"WIJKDEEL_MASTER_KEY is weak ({flaw}); use 32 random bytes, e.g. "
+                "`openssl rand -base64 32`"
+            )
         if not self.issuer.startswith("https://"):
             raise ConfigurationError("WIJKDEEL_ISSUER must be an https:// URL in production")
         if self.secret_hash_memory_kib < 65536 or self.secret_hash_time_cost < 3:
@@ -106,6 +113,30 @@ def decode_key(encoded: str, origin: str) -> bytes:
     if len(key) != 32:
         raise ConfigurationError(f"{origin} must decode to 32 bytes, not {len(key)}")
     return key
+
+
+# Fewer distinct byte values than this in 32 random bytes has a chance of about 2e-15.
+MIN_DISTINCT_BYTES = 16
+
+
+def weakness(key: bytes) -> str | None:
+    """Why `key` is plainly not random (a word for the operator), or None.
+
+    Each test refuses a random 32-byte key with a chance below 1e-13, so a real key is never
+    refused; they catch the keys people type or copy from examples.
+    """
+    if len(set(key)) < MIN_DISTINCT_BYTES:
+        return "too few distinct bytes"
+    if any(key[period:] == key[:-period] for period in range(1, len(key) // 2 + 1)):
+        return "a repeating pattern"
+    steps = {(b - a) % 256 for a, b in pairwise(key)}
+    if len(steps) == 1:
+        return "a counting sequence"
+    if list(key) in (sorted(key), sorted(key, reverse=True)):
+        return "its bytes are in order"
+    if all(0x20 <= byte < 0x7F for byte in key):
+        return "printable text, not random bytes"
+    return None
 
 
 @lru_cache(maxsize=1)
