@@ -148,6 +148,9 @@ def test_serve_answers_and_issues_tokens(tmp_path: Path) -> None:
             f"{base}/v1/me", headers={"Authorization": f"Bearer {answer.json()['access_token']}"}
         )
         assert me.json()["role"] == "admin"
+        assert httpx.get(f"{base}/metrics").status_code == 200  # from this machine
+        proxied = httpx.get(f"{base}/metrics", headers={"x-forwarded-for": "127.0.0.1"})
+        assert proxied.status_code == 404
         time.sleep(1.2)  # the in-process sealer chains the events within about a second
         assert json.loads(run(tmp_path, "audit", "verify").stdout)["unsealed"] == 0
     finally:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     seal_interval: float = Field(default=0.5, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
+    metrics_token: str = Field(
+        default="", repr=False, description="bearer token for /metrics; unset: loopback only"
+    )
 
     @field_validator("issuer")
     @classmethod

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from api.context import runtime
-from api.metrics import CONTENT_TYPE, exposition
+from api.metrics import CONTENT_TYPE, exposition, may_scrape
 from api.problems import problem_response
 from auth.scopes import SCOPES_BY_ROLE
 
@@ -67,7 +68,11 @@ async def ready(request: Request) -> Response:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    token = runtime(request).settings.metrics_token
+    if not may_scrape(request.client.host if request.client else None, request.headers, token):
+        # The same answer as for a path that does not exist: nothing says metrics are here.
+        raise HTTPException(status_code=404)
     return Response(exposition(), media_type=CONTENT_TYPE)
 
 
