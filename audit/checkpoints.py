@@ -1,11 +1,12 @@
 """Checkpoints: heads of the chain that a verification found intact.
 
-A repeated verification starts at the newest checkpoint (re-hashing that event first) and walks
-only what was sealed since, so verifying every few minutes stays cheap on a long log. The price:
-an event changed or deleted *before* the newest checkpoint is found only by a full verification
-(`full`), or by an anchored checkpoint line kept outside the system (see anchoring.py). What
-every verification does check, cheaply, is that each recorded checkpoint's event still carries
-the recorded hash - so a log cut short, or rewritten and re-chained, fails at once.
+A verification walks the whole chain unless asked to be `incremental`: then it starts at the
+newest checkpoint (re-hashing that event first) and walks only what was sealed since, so
+monitoring every few minutes stays cheap on a long log. The price of that: an event changed
+*before* the newest checkpoint, and left un-re-chained, is not seen by it - which is why it is
+never the default, and why its answer says `incremental`. What every verification does check,
+cheaply, is that each recorded checkpoint's event still carries the recorded hash - so a log cut
+short, or rewritten and re-chained, fails at once.
 """
 
 from __future__ import annotations
@@ -38,19 +39,20 @@ def verify(
     db: Database,
     session: Session,
     *,
-    full: bool = False,
+    incremental: bool = False,
     anchor: Head | None = None,
     now: datetime,
     workers: int = 1,
 ) -> Verification:
     """Verify the chain and record its head as a checkpoint when it holds.
 
-    Incremental from the newest checkpoint unless `full`. An `anchor` (a head signed earlier
-    and kept elsewhere) makes it full: only a walk from the first event proves that nothing up
-    to the anchor was rewritten. `workers` processes share a long walk (see chain.verify).
+    From the first event, unless `incremental`: then from the newest checkpoint. An `anchor`
+    (a head signed earlier and kept elsewhere) makes it full: only a walk from the first event
+    proves that nothing up to the anchor was rewritten. `workers` processes share a long walk
+    (see chain.verify).
     """
     start = None
-    if not full and anchor is None:
+    if incremental and anchor is None:
         # Read apart from `session`, so that on SQLite the walk happens before this
         # transaction takes the writer (a command line run must not stall the service).
         with db.read_session() as reading:

@@ -48,15 +48,19 @@ def test_migrate_bootstrap_verify_from_any_directory(tmp_path: Path) -> None:
     assert kid.returncode == 0 and kid.stdout.strip()
     with sqlite3.connect(tmp_path / "var" / "wijkdeel.db") as conn:
         conn.execute("UPDATE audit_events SET action = 'nothing' WHERE seq = 1")
-    # Seq 1 lies before the checkpoint the first verify left: only a full walk reaches it.
-    assert run(tmp_path, "audit", "verify").returncode == 0
-    broken = run(tmp_path, "audit", "verify", "--full")
+    # Seq 1 lies before the checkpoint the first verify left: the default walk reaches it.
+    broken = run(tmp_path, "audit", "verify")
     assert broken.returncode == 1
     assert json.loads(broken.stdout) == {
         "valid": False,
+        "mode": "full",
+        "checkedFrom": 0,
         "firstInvalidSeq": 1,
         "reason": "altered_event",
     }
+    routine = run(tmp_path, "audit", "verify", "--incremental")
+    assert routine.returncode == 0
+    assert json.loads(routine.stdout)["mode"] == "incremental"
 
 
 def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     seal_interval: float = Field(default=0.5, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
+    audit_verify_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="processes that share a long audit verification (GET /v1/audit/verify)",
+    )
     metrics_token: str = Field(
         default="", repr=False, description="bearer token for /metrics; unset: loopback only"
     )
