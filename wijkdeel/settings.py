@@ -30,11 +30,16 @@ class Settings(BaseSettings):
     token_ttl: int = Field(default=300, ge=30, le=3600)
     webhook_allow_private: bool = False
     webhook_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
-    webhook_timeout: float = Field(default=15.0, gt=0, le=60)
+    webhook_timeout: float = Field(
+        default=15.0, gt=0, le=60, description="seconds for the whole exchange of one attempt"
+    )
     webhook_lease: float = Field(
         default=60.0, gt=0, description="seconds a claimed delivery is held"
     )
-    webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    webhook_concurrency: int = Field(default=32, ge=1, le=256, description="sends at once")
+    webhook_partner_concurrency: int = Field(
+        default=4, ge=1, le=256, description="of those, the most one partner's deliveries hold"
+    )
     delivery_interval: float = Field(default=0.25, gt=0)
     rate_limit: float = Field(default=50.0, gt=0, description="requests per second per client")
     rate_burst: int = Field(default=100, ge=1)
