@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     webhook_partner_concurrency: int = Field(
         default=4, ge=1, le=256, description="of those, the most one partner's deliveries hold"
     )
+    subscription_limit: int = Field(
+        default=10, ge=1, le=1000, description="webhook subscriptions per partner"
+    )
     delivery_interval: float = Field(default=0.25, gt=0)
     rate_limit: float = Field(default=50.0, gt=0, description="requests per second per client")
     rate_burst: int = Field(default=100, ge=1)
