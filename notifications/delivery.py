@@ -1,16 +1,19 @@
 """The delivery worker: claim due deliveries, POST them, record each attempt.
 
-Every delivery holds one sending slot from its claim to its record and gives it back on its
-own: a slow receiver keeps only its own slots, for at most the deadline of one attempt
-(WIJKDEEL_WEBHOOK_TIMEOUT, the whole exchange up to the answer's headers), and the worker keeps
-claiming work for the free slots meanwhile. One partner never holds more than `per_partner` of
-them, so a partner whose receivers are slow cannot delay another partner's deliveries.
+Each send holds one sending slot, only while it is being sent, and gives it back on its own: a
+slow receiver keeps its slots for at most the deadline of one attempt (WIJKDEEL_WEBHOOK_TIMEOUT,
+the whole exchange up to the answer's headers), and meanwhile the worker keeps claiming and
+sending on the free slots. One partner's sends hold at most `per_partner` slots at once (and
+as many again may wait for them), so a partner whose receivers are slow cannot delay another
+partner's deliveries. The worker claims a little ahead of its free slots, so a slot that comes
+free starts its next send without a round trip to the database.
 
 Claiming takes a short lease (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
 workers never take the same rows; SQLite's single write lock does the same there). The lease
 outlasts the deadline, so no other worker can take a delivery while it is being sent. The HTTP
-call happens outside any transaction; its outcome is written in a transaction of its own, and
-only while the lease is still the one this worker took. A worker killed mid-send leaves leases
+call happens outside any transaction; a recorder thread writes the outcomes that have come in
+meanwhile together (one by one if that fails, so one bad row loses no other), each only while
+its lease is still the one this worker took. A worker killed mid-send leaves leases
 that expire, and another worker (or itself, restarted) sends those deliveries again with the
 same `webhook-id`: at-least-once, none lost.
 """
@@ -20,14 +23,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlmodel import Session, col
 
 from audit.events import system_event
@@ -69,6 +72,10 @@ class Outcome:
 
 
 class Deliverer:
+    """Claims due deliveries a little ahead into a ready queue, starts each on a sending slot
+    of its own as soon as one is free (and its partner is within its share), and hands the
+    outcomes to a recorder thread."""
+
     def __init__(
         self,
         db: Database,
@@ -88,44 +95,75 @@ class Deliverer:
         self.db, self.keyrings, self.schedule = db, keyrings, schedule
         self.clock, self.lease = clock, timedelta(seconds=lease)
         self.concurrency, self.per_partner = concurrency, min(per_partner, concurrency)
+        # A send starts only with this much of its lease left: it ends (by its deadline) and
+        # is recorded before another worker may take the delivery.
+        self.lease_needed = timedelta(seconds=timeout + min(5.0, (lease - timeout) / 2))
         self.http = guarded_client(allow_private=allow_private, resolver=resolver, timeout=timeout)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wijkdeel-send")
         self._changed = threading.Condition()
-        self._in_flight: dict[str, str] = {}  # delivery id -> partner
+        self._ready: deque[Job] = deque()  # claimed, waiting for a slot
+        self._in_flight: dict[str, str] = {}  # delivery id -> partner, while being sent
+        self._outcomes: list[Outcome] = []  # sent, not recorded yet
+        self._recording = 0
+        self._started = 0
+        self._stopping = False  # no new sends
+        self._closing = False  # and the recorder ends once all is written
+        self._more = False  # the last claim took all it asked for: more may be due
         self._wake = threading.Event()
+        self._recorder = threading.Thread(
+            target=self._record_loop, name="wijkdeel-record", daemon=True
+        )
+        self._recorder.start()
 
     def close(self) -> None:
-        """Wait for the sends in flight (each ends by its deadline), then let go."""
+        """Wait for the sends in flight (each ends by its deadline) and their records; what
+        was claimed but not started is left to its lease."""
+        with self._changed:
+            self._stopping = True
+            self._ready.clear()
         self.pool.shutdown(wait=True)
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        self._recorder.join()
         self.http.close()
 
-    def in_flight(self) -> int:
+    def idle(self) -> bool:
+        """Nothing waiting for a slot, being sent or waiting to be recorded."""
         with self._changed:
-            return len(self._in_flight)
+            return not (self._ready or self._in_flight or self._outcomes or self._recording)
 
-    def due(self) -> bool:
-        """A cheap read first, so an idle worker never takes SQLite's write lock."""
+    def due(self, full: Sequence[str] = ()) -> bool:
+        """Whether a delivery is due, not counting partners in `full` (those holding all they
+        may): a cheap read first, so an idle worker never takes SQLite's write lock."""
         now = self.clock()
+        query = select(col(Delivery.id)).where(*_claimable(now))
+        if full:
+            query = query.join(
+                Subscription, col(Subscription.id) == Delivery.subscription_id
+            ).where(col(Subscription.partner_id).not_in(full))
         with self.db.read_session() as session:
-            return session.scalar(
-                select(func.count()).select_from(Delivery).where(*_claimable(now)).limit(1)
-            ) not in (None, 0)
+            return session.scalar(query.limit(1)) is not None
 
     def pump(self) -> int:
-        """Claim due deliveries for the free slots and start sending them; never waits for a
-        send. Returns how many were started."""
+        """Start what is ready, claim what the queue has room for, and start that too; never
+        waits for a send. Returns how many sends it started."""
+        started = self._start_ready()
+        # A partner holds at most its share of the slots and as many again waiting, so the
+        # queue never fills up with one slow partner's deliveries.
+        most = 2 * self.per_partner
         with self._changed:
-            room = self.concurrency - len(self._in_flight)
-            busy = Counter(self._in_flight.values())
-        if room <= 0 or not self.due():
-            return 0
-        jobs = self.claim(room, busy)
+            held = Counter(self._in_flight.values())
+            held.update(job.partner for job in self._ready)
+            room = 2 * self.concurrency - len(self._in_flight) - len(self._ready)
+        full = [partner for partner, count in held.items() if count >= most]
+        if room <= 0 or not (self._more or self.due(full)):
+            return started
+        jobs = self.claim(room, held, most=most)
+        self._more = len(jobs) == room
         with self._changed:
-            for job in jobs:
-                self._in_flight[job.delivery_id] = job.partner
-        for job in jobs:
-            self.pool.submit(self._deliver, job)
-        return len(jobs)
+            self._ready.extend(jobs)
+        return started + self._start_ready()
 
     def serve(self, stop: threading.Event, interval: float) -> None:
         """Keep the slots busy until `stop`: claim again as soon as a send ends, and at
@@ -145,37 +183,90 @@ class Deliverer:
         self._wake.set()
 
     def drain(self, *, deadline: float = 60.0) -> int:
-        """Deliver until nothing is due and nothing is in flight (tests and the benchmark);
-        returns how many attempts were made."""
-        total, stop = 0, time.monotonic() + deadline
+        """Deliver until nothing is due and all is recorded (tests and the benchmark); returns
+        how many attempts were made."""
+        with self._changed:
+            before = self._started
+        stop = time.monotonic() + deadline
         while time.monotonic() < stop:
-            started = self.pump()
-            total += started
-            with self._changed:
-                if not started and not self._in_flight:
+            if not self.pump():
+                if self.idle():
                     break
-                if not started:
+                with self._changed:
                     self._changed.wait(0.05)
-        return total
+        with self._changed:
+            return self._started - before
+
+    def _start_ready(self) -> int:
+        """Start waiting deliveries, oldest first, while slots are free and their partners
+        are within their share."""
+        now = self.clock()
+        starting = []
+        with self._changed:
+            if self._stopping:
+                return 0
+            sending = Counter(self._in_flight.values())
+            waiting: deque[Job] = deque()
+            for job in self._ready:
+                if job.lease_until - now < self.lease_needed:
+                    continue  # too late to send safely: its lease runs out, and it is claimed anew
+                if len(self._in_flight) < self.concurrency and sending[job.partner] < (
+                    self.per_partner
+                ):
+                    self._in_flight[job.delivery_id] = job.partner
+                    sending[job.partner] += 1
+                    starting.append(job)
+                else:
+                    waiting.append(job)
+            self._ready = waiting
+            self._started += len(starting)
+            # Under the lock, so that close() can never come between the check and these.
+            for job in starting:
+                self.pool.submit(self._deliver, job)
+        return len(starting)
 
     def _deliver(self, job: Job) -> None:
+        """Send one delivery on a slot of its own; the slot is free again as soon as the answer
+        (or the deadline) is in, and the outcome waits for the recorder."""
+        outcome = None
         try:
-            self.record(self.send(job))
+            outcome = self.send(job)
         except Exception as exc:
-            # Its lease expires and the delivery is sent again; type only, as above.
-            log.error("recording a delivery failed: %s", type(exc).__name__)
+            # Its lease runs out and it is sent again; type only, as below.
+            log.error("sending a delivery failed: %s", type(exc).__name__)
         finally:
             with self._changed:
                 self._in_flight.pop(job.delivery_id, None)
+                if outcome is not None:
+                    self._outcomes.append(outcome)
                 self._changed.notify_all()
+            self._start_ready()
             self._wake.set()
 
-    def claim(self, room: int, busy: Counter[str] | None = None) -> list[Job]:
+    def _record_loop(self) -> None:
+        while True:
+            with self._changed:
+                while not self._outcomes and not self._closing:
+                    self._changed.wait()
+                if not self._outcomes:
+                    return
+                batch, self._outcomes = self._outcomes, []
+                self._recording = len(batch)
+            try:
+                self.record(batch)
+            finally:
+                with self._changed:
+                    self._recording = 0
+                    self._changed.notify_all()
+                self._wake.set()
+
+    def claim(self, room: int, held: Counter[str] | None = None, *, most: int = 0) -> list[Job]:
         """Lease up to `room` due deliveries, oldest first, leaving out partners that already
-        hold their share of the slots (`busy`: slots each partner holds now)."""
+        hold `most` (`held`: deliveries each partner holds now; `most` 0: no such limit)."""
         now = self.clock()
-        taken = Counter(busy or {})
-        full = [partner for partner, count in taken.items() if count >= self.per_partner]
+        most = most or room
+        taken = Counter(held or {})
+        full = [partner for partner, count in taken.items() if count >= most]
         with self.db.session() as session:
             query = (
                 select(col(Delivery.id), col(Subscription.partner_id))
@@ -190,7 +281,7 @@ class Deliverer:
                 query = query.with_for_update(skip_locked=True, of=Delivery)
             ids = []
             for delivery_id, partner in session.execute(query):
-                if taken[partner] < self.per_partner:
+                if taken[partner] < most:
                     taken[partner] += 1
                     ids.append(delivery_id)
                     if len(ids) == room:
@@ -245,10 +336,26 @@ class Deliverer:
             job, at, status_code, error, retry_after, int((time.monotonic() - started) * 1000)
         )
 
-    def record(self, outcome: Outcome) -> None:
-        """Write one attempt's outcome in a transaction of its own."""
-        with self.db.session() as session:
-            self._record_one(session, outcome, self.clock())
+    def record(self, outcomes: list[Outcome]) -> None:
+        """Write attempts' outcomes in one transaction, or one by one when that fails; an
+        outcome that cannot be written is sent again once its lease has run out."""
+        try:
+            with self.db.session() as session:
+                now = self.clock()
+                for outcome in outcomes:
+                    self._record_one(session, outcome, now)
+            return
+        except Exception as exc:
+            # Type only: database errors can carry row values in their message.
+            log.error("recording %d deliveries failed: %s", len(outcomes), type(exc).__name__)
+        if len(outcomes) == 1:
+            return
+        for outcome in outcomes:
+            try:
+                with self.db.session() as session:
+                    self._record_one(session, outcome, self.clock())
+            except Exception as exc:
+                log.error("recording a delivery failed: %s", type(exc).__name__)
 
     def _record_one(self, session: Session, outcome: Outcome, now: datetime) -> None:
         job = outcome.job
