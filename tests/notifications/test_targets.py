@@ -430,7 +430,7 @@ def test_headers_trickled_a_byte_at_a_time_are_cut_off_at_the_deadline():
         started = time.monotonic()
         with (
             httpx.Client(transport=transport, trust_env=False, timeout=5.0) as client,
-            pytest.raises(httpx.TimeoutException, match="within 1 s"),
+            pytest.raises(httpx.TimeoutException),
         ):
             client.post(slow.url, content=b"{}")
         took = time.monotonic() - started
