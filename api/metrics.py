@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Mapping
+from ipaddress import IPv6Address, ip_address
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import Scope
@@ -44,3 +49,31 @@ def observe_request(method: str, template: str, status: int, seconds: float) -> 
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)
+
+
+# A request that carries one of these came through a proxy: it is not from this machine, even
+# when the proxy itself connects over loopback.
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+
+
+def may_scrape(peer: str | None, headers: Mapping[str, str], token: str) -> bool:
+    """Whether this caller may read the metrics (API.md, "Operations").
+
+    With a token configured: exactly the callers that send it as a bearer token, wherever they
+    are. Without one: callers on this machine only, a loopback peer with no forwarding header.
+    """
+    if token:
+        scheme, _, presented = headers.get("authorization", "").partition(" ")
+        # Digests of equal length, so the comparison reveals neither the token nor its length.
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            hashlib.sha256(presented.encode()).digest(), hashlib.sha256(token.encode()).digest()
+        )
+    if any(name in headers for name in FORWARDING_HEADERS):
+        return False
+    try:
+        address = ip_address(peer or "")
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback

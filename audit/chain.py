@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import bindparam, func, select, text, update
@@ -167,6 +167,11 @@ class Verification:
     first_invalid_seq: int | None = None
     reason: str | None = None
     checked_from: int = 0
+
+    @property
+    def mode(self) -> Literal["full", "incremental"]:
+        """`full` when the walk began at the first event, `incremental` when at a checkpoint."""
+        return "full" if self.checked_from == 0 else "incremental"
 
 
 # The walk reads the hashed fields already in the canonical document's key order, with `at`

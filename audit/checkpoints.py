@@ -1,11 +1,12 @@
 """Checkpoints: heads of the chain that a verification found intact.
 
-A repeated verification starts at the newest checkpoint (re-hashing that event first) and walks
-only what was sealed since, so verifying every few minutes stays cheap on a long log. The price:
-an event changed or deleted *before* the newest checkpoint is found only by a full verification
-(`full`), or by an anchored checkpoint line kept outside the system (see anchoring.py). What
-every verification does check, cheaply, is that each recorded checkpoint's event still carries
-the recorded hash - so a log cut short, or rewritten and re-chained, fails at once.
+A verification walks the whole chain unless asked to be `incremental`: then it starts at the
+newest checkpoint (re-hashing that event first) and walks only what was sealed since, so
+monitoring every few minutes stays cheap on a long log. The price of that: an event changed
+*before* the newest checkpoint, and left un-re-chained, is not seen by it - which is why it is
+never the default, and why its answer says `incremental`. What every verification does check,
+cheaply, is that each recorded checkpoint's event still carries the recorded hash - so a log cut
+short, or rewritten and re-chained, fails at once.
 """
 
 from __future__ import annotations
@@ -39,15 +40,15 @@ def walk(
     db: Database,
     connection: Connection,
     *,
-    full: bool = False,
+    incremental: bool = False,
     anchor: Head | None = None,
     workers: int = 1,
 ) -> Verification:
-    """Walk the chain on `connection`: incremental from the newest checkpoint unless `full`.
-    An `anchor` (a head signed earlier and kept elsewhere) makes it full: only a walk from the
-    first event proves that nothing up to the anchor was rewritten. `workers` processes share
-    a long walk (see chain.verify)."""
-    start = None if full or anchor is not None else newest(connection)
+    """Walk the chain on `connection`: from the first event, unless `incremental` - then from
+    the newest checkpoint. An `anchor` (a head signed earlier and kept elsewhere) makes it full:
+    only a walk from the first event proves that nothing up to the anchor was rewritten.
+    `workers` processes share a long walk (see chain.verify)."""
+    start = newest(connection) if incremental and anchor is None else None
     return chain.verify(db, after=start, workers=workers, connection=connection)
 
 
@@ -78,7 +79,7 @@ def verify(
     db: Database,
     session: Session,
     *,
-    full: bool = False,
+    incremental: bool = False,
     anchor: Head | None = None,
     now: datetime,
     workers: int = 1,
@@ -86,7 +87,7 @@ def verify(
     """Walk and conclude outside a request (the CLI): the walk on a background read connection
     of its own, so that on SQLite it happens before `session` takes the writer."""
     with db.background_read_engine.connect() as connection:
-        result = walk(db, connection, full=full, anchor=anchor, workers=workers)
+        result = walk(db, connection, incremental=incremental, anchor=anchor, workers=workers)
     return conclude(session, result, anchor=anchor, now=now)
 
 

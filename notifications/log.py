@@ -23,7 +23,7 @@ def deliveries(
         .where(col(Delivery.subscription_id) == subscription_id)
     )
     if cursor is not None:
-        query = query.where(col(Delivery.event_id) < str(decode_cursor(cursor)))
+        query = query.where(col(Delivery.event_id) < decode_cursor(cursor))
     rows = session.execute(query.order_by(col(Delivery.event_id).desc()).limit(limit + 1)).all()
     more, rows = len(rows) > limit, rows[:limit]
     attempts: dict[str, list[DeliveryAttempt]] = defaultdict(list)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from notifications.signing import new_secret
 from notifications.targets import Resolver, TargetRefused, check_url
 from records.keyring import Keyring, KeyringStore
-from records.models import Delivery, Subscription
+from records.models import Delivery, Partner, Subscription
 
 OVERLAP = timedelta(hours=24)
 
@@ -48,8 +48,23 @@ def create(
     events: list[str],
     keyring: Keyring,
     now: datetime,
+    limit: int,
 ) -> tuple[Subscription, str]:
-    """Store a subscription; returns it and its secret (which is never shown again)."""
+    """Store a subscription, if the partner has fewer than `limit`; returns it and its secret
+    (which is never shown again)."""
+    # The partner's row is locked first, so two requests at once cannot both see room for
+    # one more (SQLite's single writer serialises them anyway).
+    session.execute(select(col(Partner.id)).where(Partner.id == partner).with_for_update())
+    held = session.scalar(
+        select(func.count())
+        .select_from(Subscription)
+        .where(Subscription.partner_id == partner, Subscription.status != "deleted")
+    )
+    if (held or 0) >= limit:
+        raise Conflict(
+            f"a partner may have at most {limit} subscriptions; delete one first",
+            code="subscription_limit",
+        )
     secret = new_secret()
     subscription_id = str(uuid.uuid4())
     version, sealed = keyring.seal(secret.encode(), context=_context(subscription_id))

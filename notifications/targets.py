@@ -7,7 +7,9 @@ only; TLS still verifies the certificate against the host name.
 
 A refusal raises `TargetRefused`. Through `guarded_client` it is raised as is, not wrapped in an
 httpx exception: httpx maps only httpcore's own exceptions to httpx ones and re-raises anything
-else unchanged. Every other failure to deliver is an `httpx.HTTPError`.
+else unchanged. Every other failure to deliver is an `httpx.HTTPError`; an attempt that runs past
+its deadline (deadlines.py: name lookup, connect, TLS, request, status line and headers
+together) is an `httpx.TimeoutException`.
 """
 
 import socket
@@ -18,6 +20,8 @@ from typing import Any, Protocol
 
 import httpcore
 import httpx
+
+from notifications import deadlines
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -155,8 +159,11 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        addresses = vet_host(host, port, allow_private=self._allow_private, resolver=self._resolver)
+        addresses = deadlines.resolve(
+            lambda: vet_host(host, port, allow_private=self._allow_private, resolver=self._resolver)
+        )
         # One connect timeout for the whole attempt, however many addresses the name has.
+        timeout = deadlines.left(timeout, httpcore.ConnectTimeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         failure: Exception = httpcore.ConnectError(f"could not connect to {host}")
         for address in addresses:
@@ -165,21 +172,23 @@ class GuardedBackend(httpcore.SyncBackend):
                 raise httpcore.ConnectTimeout(f"timed out connecting to {host}")
             try:
                 # An IP literal: the socket connects to it without resolving anything again.
-                return super().connect_tcp(
+                stream = super().connect_tcp(
                     address,
                     port,
                     timeout=remaining,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
+                return deadlines.DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         raise failure
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """`httpx.HTTPTransport` whose connections go through `GuardedBackend`, and which refuses
-    request URLs that `check_url` would refuse before any resolving."""
+    """`httpx.HTTPTransport` whose connections go through `GuardedBackend`, which refuses
+    request URLs that `check_url` would refuse before any resolving, and which gives each
+    request `deadline` seconds up to the last header byte of the answer."""
 
     def __init__(
         self,
@@ -187,6 +196,7 @@ class GuardedTransport(httpx.HTTPTransport):
         allow_private: bool,
         resolver: Resolver,
         ssl_context: ssl.SSLContext | None = None,
+        deadline: float = DEFAULT_TIMEOUT,
     ) -> None:
         context = ssl_context or httpx.create_ssl_context(trust_env=False)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -197,6 +207,7 @@ class GuardedTransport(httpx.HTTPTransport):
         if not isinstance(self.__dict__.get("_pool"), httpcore.ConnectionPool):
             raise RuntimeError("httpx.HTTPTransport no longer keeps its pool in _pool")
         self._allow_private = allow_private
+        self._deadline = deadline
         self._pool = httpcore.ConnectionPool(
             ssl_context=context,
             max_connections=limits.max_connections,
@@ -207,7 +218,17 @@ class GuardedTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         _host_and_port(request.url, allow_private=self._allow_private)
-        return super().handle_request(request)
+        with deadlines.attempt(self._deadline) as running:
+            try:
+                return super().handle_request(request)
+            except httpx.TransportError as error:
+                # Cut off by the watchdog, the call in progress fails as a read, write or
+                # protocol error; it is the deadline that ended it.
+                if running.expired and not isinstance(error, httpx.TimeoutException):
+                    raise httpx.ReadTimeout(
+                        f"no answer within {self._deadline:g} s", request=request
+                    ) from error
+                raise
 
 
 class _NoRedirectClient(httpx.Client):
@@ -222,9 +243,12 @@ def guarded_client(
     *, allow_private: bool, resolver: Resolver, timeout: float = DEFAULT_TIMEOUT
 ) -> httpx.Client:
     """An httpx client for webhook deliveries: vetted addresses only, no redirects, no proxies
-    or other settings from the environment, `timeout` seconds for each phase of a request."""
+    or other settings from the environment, and `timeout` seconds for the whole exchange of a
+    request up to its answer's headers (the body is not read)."""
     return _NoRedirectClient(
-        transport=GuardedTransport(allow_private=allow_private, resolver=resolver),
+        transport=GuardedTransport(
+            allow_private=allow_private, resolver=resolver, deadline=timeout
+        ),
         follow_redirects=False,
         trust_env=False,
         timeout=timeout,

@@ -96,9 +96,10 @@ def consent_standing(
 
 
 def may_self_consent(birth_date: date | None, now: datetime) -> bool:
-    """Whether the subject may consent themselves; an unknown birth date leaves it to the caller."""
+    """Whether the subject may consent themselves: only with a birth date that shows them 16 or
+    older. An unknown birth date shows nothing, so it is a no (deny by default)."""
     if birth_date is None:
-        return True
+        return False
     today = local_date(now)
     # Someone born on 29 February is taken to turn a year older on 1 March in a common year, the
     # later of the two readings, so the protection of a minor never ends a day early: (2, 28)

@@ -81,6 +81,19 @@ def record_consent(
 ) -> ConsentRecord:
     if not elfproef(data.bsn):
         raise invalid_bsn()
+    if data.granted_by == "subject" and data.birth_date is None:
+        raise Invalid(
+            "a subject may consent themselves only with a birthDate that shows them 16 or older",
+            code="birth_date_required",
+            invalid_params=[
+                {
+                    "in": "body",
+                    "name": "subject.birthDate",
+                    "code": "missing",
+                    "reason": "required when grantedBy is subject",
+                }
+            ],
+        )
     if data.granted_by == "subject" and not may_self_consent(data.birth_date, now):
         raise Invalid(
             "a child under 16 cannot consent; a parent or guardian must (UAVG art. 5)",

@@ -6,7 +6,6 @@ PostgreSQL is skipped when unreachable, unless WIJKDEEL_REQUIRE_POSTGRES=1 (CI):
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "WIJKDEEL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("WIJKDEEL_REQUIRE_POSTGRES") == "1"
-MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+# Random bytes, fixed so runs repeat; production refuses keys that are plainly not random.
+MASTER_KEY = "+SryYvbA8PcvanI4efF+28LfpIsZwHXsaJpunNxhLbg="
 BACKENDS = ["sqlite", "postgresql"]
 
 

@@ -56,15 +56,19 @@ def test_migrate_bootstrap_verify_from_any_directory(tmp_path: Path) -> None:
     assert kid.returncode == 0 and kid.stdout.strip()
     with sqlite3.connect(tmp_path / "var" / "wijkdeel.db") as conn:
         conn.execute("UPDATE audit_events SET action = 'nothing' WHERE seq = 1")
-    # Seq 1 lies before the checkpoint the first verify left: only a full walk reaches it.
-    assert run(tmp_path, "audit", "verify").returncode == 0
-    broken = run(tmp_path, "audit", "verify", "--full")
+    # Seq 1 lies before the checkpoint the first verify left: the default walk reaches it.
+    broken = run(tmp_path, "audit", "verify")
     assert broken.returncode == 1
     assert json.loads(broken.stdout) == {
         "valid": False,
+        "mode": "full",
+        "checkedFrom": 0,
         "firstInvalidSeq": 1,
         "reason": "altered_event",
     }
+    routine = run(tmp_path, "audit", "verify", "--incremental")
+    assert routine.returncode == 0
+    assert json.loads(routine.stdout)["mode"] == "incremental"
 
 
 def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
@@ -92,6 +96,19 @@ def test_production_without_master_key_stops_with_one_line(tmp_path: Path) -> No
         tmp_path, "serve", env={"WIJKDEEL_ENV": "production", "WIJKDEEL_ISSUER": "http://x.example"}
     )
     assert http.returncode == 2 and "https://" in http.stderr
+    zero = run(
+        tmp_path,
+        "serve",
+        env={
+            "WIJKDEEL_ENV": "production",
+            "WIJKDEEL_MASTER_KEY": "A" * 43 + "=",
+            "WIJKDEEL_ISSUER": "https://wijkdeel.example.nl",
+        },
+    )
+    assert zero.returncode == 2
+    assert [line.split(" (")[0] for line in zero.stderr.strip().splitlines()] == [
+        "wijkdeel: WIJKDEEL_MASTER_KEY is weak"
+    ]
 
 
 def test_bad_partner_slug_is_refused(tmp_path: Path) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import stat
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MASTER_KEY
-from wijkdeel.settings import ConfigurationError, Settings
+from wijkdeel.settings import ConfigurationError, Settings, weakness
 
 
 def test_production_needs_a_master_key(tmp_path: Path) -> None:
@@ -82,3 +84,40 @@ def test_bad_master_keys_are_refused_in_one_line(value: str) -> None:
     with pytest.raises(ConfigurationError) as error:
         Settings(master_key=value).root_key()
     assert "\n" not in str(error.value) and value not in str(error.value)
+
+
+WEAK_KEYS = {
+    "all zero": bytes(32),
+    "all one byte": b"\xa5" * 32,
+    "few distinct bytes": bytes([1, 2, 3, 4]) * 8,
+    "a repeating pattern": bytes(range(16)) * 2,
+    "ascending": bytes(range(32)),
+    "ascending from elsewhere": bytes(range(200, 232)),
+    "descending": bytes(range(255, 223, -1)),
+    "counting in steps": bytes((7 * i) % 256 for i in range(32)),
+    "sorted": bytes(sorted(range(0, 256, 8))),
+    "a passphrase": b"correct horse battery staple!!!!",
+}
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS.values(), ids=WEAK_KEYS.keys())
+def test_production_refuses_a_weak_master_key_in_one_line(key: bytes) -> None:
+    encoded = base64.b64encode(key).decode()
+    settings = Settings(env="production", master_key=encoded, issuer="https://x.example")
+    with pytest.raises(ConfigurationError, match="WIJKDEEL_MASTER_KEY is weak") as error:
+        settings.check_production()
+    assert "\n" not in str(error.value) and encoded not in str(error.value)
+
+
+@pytest.mark.parametrize("key", [bytes(32), bytes(range(32))], ids=["zero", "ascending"])
+def test_development_still_accepts_a_weak_master_key(key: bytes) -> None:
+    settings = Settings(env="development", master_key=base64.b64encode(key).decode())
+    settings.check_production()
+    assert settings.root_key() == key
+
+
+def test_production_accepts_a_random_master_key() -> None:
+    settings = Settings(env="production", master_key=MASTER_KEY, issuer="https://x.example")
+    settings.check_production()
+    # Each rule refuses a random key with a chance far below 1e-12: none of these may fail.
+    assert [weakness(secrets.token_bytes(32)) for _ in range(10_000)] == [None] * 10_000

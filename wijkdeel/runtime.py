@@ -118,6 +118,11 @@ def build_runtime(
         schedule = parse_schedule(settings.webhook_schedule)
     except ValueError as error:
         raise ConfigurationError(f"WIJKDEEL_WEBHOOK_SCHEDULE: {error}") from None
+    if settings.webhook_lease <= settings.webhook_timeout:
+        # Otherwise another worker could take a delivery that is still being sent.
+        raise ConfigurationError(
+            "WIJKDEEL_WEBHOOK_LEASE must be longer than WIJKDEEL_WEBHOOK_TIMEOUT"
+        )
     hasher = SecretHasher(
         memory_kib=settings.secret_hash_memory_kib, time_cost=settings.secret_hash_time_cost
     )

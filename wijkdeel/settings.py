@@ -7,6 +7,7 @@ import binascii
 import os
 import secrets
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -32,11 +33,19 @@ class Settings(BaseSettings):
     assertion_max_lifetime: int = Field(default=3600, ge=60, le=86400)
     webhook_allow_private: bool = False
     webhook_schedule: str = "0,5s,5m,30m,2h,5h,10h,10h"
-    webhook_timeout: float = Field(default=15.0, gt=0, le=60)
+    webhook_timeout: float = Field(
+        default=15.0, gt=0, le=60, description="seconds for the whole exchange of one attempt"
+    )
     webhook_lease: float = Field(
         default=60.0, gt=0, description="seconds a claimed delivery is held"
     )
-    webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    webhook_concurrency: int = Field(default=32, ge=1, le=256, description="sends at once")
+    webhook_partner_concurrency: int = Field(
+        default=4, ge=1, le=256, description="of those, the most one partner's deliveries hold"
+    )
+    subscription_limit: int = Field(
+        default=10, ge=1, le=1000, description="webhook subscriptions per partner"
+    )
     delivery_interval: float = Field(default=0.25, gt=0)
     rate_limit: float = Field(default=50.0, gt=0, description="requests per second per client")
     rate_burst: int = Field(default=100, ge=1)
@@ -81,6 +90,15 @@ class Settings(BaseSettings):
     oidc_redirect_uri: str = ""
     oidc_label: str = Field(default="Inloggen via uw organisatie", max_length=80)
     docs: bool | None = None
+    audit_verify_workers: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="processes that share a long audit verification (GET /v1/audit/verify)",
+    )
+    metrics_token: str = Field(
+        default="", repr=False, description="bearer token for /metrics; unset: loopback only"
+    )
 
     @model_validator(mode="after")
     def _capacity_fits(self) -> Settings:
@@ -171,6 +189,12 @@ class Settings(BaseSettings):
             return
         if not self.master_key:
             raise ConfigurationError("WIJKDEEL_MASTER_KEY is required in production")
+        flaw = weakness(decode_key(self.master_key, "WIJKDEEL_MASTER_KEY"))
+        if flaw is not None:
+            raise ConfigurationError(
+                f"WIJKDEEL_MASTER_KEY is weak ({flaw}); use 32 random bytes, e.g. "
+                "`openssl rand -base64 32`"
+            )
         if not self.issuer_configured:
             raise ConfigurationError(
                 "WIJKDEEL_ISSUER is required in production (the public https:// base URL)"
@@ -230,6 +254,30 @@ def decode_key(encoded: str, origin: str) -> bytes:
     if len(key) != 32:
         raise ConfigurationError(f"{origin} must decode to 32 bytes, not {len(key)}")
     return key
+
+
+# Fewer distinct byte values than this in 32 random bytes has a chance of about 2e-15.
+MIN_DISTINCT_BYTES = 16
+
+
+def weakness(key: bytes) -> str | None:
+    """Why `key` is plainly not random (a word for the operator), or None.
+
+    Each test refuses a random 32-byte key with a chance below 1e-13, so a real key is never
+    refused; they catch the keys people type or copy from examples.
+    """
+    if len(set(key)) < MIN_DISTINCT_BYTES:
+        return "too few distinct bytes"
+    if any(key[period:] == key[:-period] for period in range(1, len(key) // 2 + 1)):
+        return "a repeating pattern"
+    steps = {(b - a) % 256 for a, b in pairwise(key)}
+    if len(steps) == 1:
+        return "a counting sequence"
+    if list(key) in (sorted(key), sorted(key, reverse=True)):
+        return "its bytes are in order"
+    if all(0x20 <= byte < 0x7F for byte in key):
+        return "printable text, not random bytes"
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -51,6 +51,7 @@ def deliverer_for(runtime: Runtime) -> Deliverer:
         timeout=settings.webhook_timeout,
         lease=settings.webhook_lease,
         concurrency=settings.webhook_concurrency,
+        per_partner=settings.webhook_partner_concurrency,
     )
 
 
@@ -62,13 +63,14 @@ class Job:
 
 
 class BackgroundWorker:
-    """Runs each job on its own thread at its interval until stopped."""
+    """Runs each job on its own thread at its interval until stopped, and the delivery of
+    webhooks on a thread that claims new work whenever a sending slot is free."""
 
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
         self.deliverer = deliverer_for(runtime)
+        self.delivery_interval = settings.delivery_interval
         self.jobs = [
-            Job("deliver", settings.delivery_interval, lambda: self.deliverer.drain(deadline=10.0)),
             Job("seal", settings.seal_interval, lambda: seal_pending(runtime.db)),
             Job(
                 "purge-tokens",
@@ -82,6 +84,14 @@ class BackgroundWorker:
 
     def start(self) -> None:
         self._stop.clear()
+        deliver = threading.Thread(
+            target=self.deliverer.serve,
+            args=(self._stop, self.delivery_interval),
+            name="wijkdeel-deliver",
+            daemon=True,
+        )
+        deliver.start()
+        self._threads.append(deliver)
         for job in self.jobs:
             thread = threading.Thread(
                 target=self._loop, args=(job,), name=f"wijkdeel-{job.name}", daemon=True
@@ -91,6 +101,7 @@ class BackgroundWorker:
 
     def stop(self) -> None:
         self._stop.set()
+        self.deliverer.wake()
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()

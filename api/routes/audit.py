@@ -164,49 +164,73 @@ def _search(
     response_model=VerificationPublic,
     response_model_exclude_unset=True,
     summary="Verify the hash chain",
-    description="Walks the chain of sealed events and recomputes every hash and link. By "
-    "default it starts at the newest checkpoint (the head an earlier verification found "
-    "intact, whose event is re-hashed first) and walks only what was sealed since; every "
-    "recorded checkpoint is also compared with the event it names, so a log cut short or "
-    "re-chained fails. An event changed, removed or reordered *before* the newest checkpoint "
-    "is found only with `full=true`, which walks from the first event. A valid head is "
-    "recorded as a new checkpoint. Events committed in the last second may still be "
-    "`unsealed`; they are not part of the answer yet.",
+    description="Walks the chain of sealed events and recomputes every hash and link - by "
+    "default the **whole** chain, from the first event (`mode: full`, `checkedFrom: 0`), in "
+    "several processes when it is long. An event changed, removed or reordered anywhere "
+    "makes it `valid: false` with the first seq affected. `from=checkpoint` is for routine "
+    "monitoring: it starts at the newest checkpoint (the head an earlier verification found "
+    "intact, whose event is re-hashed first) and walks only what was sealed since; its answer "
+    "says `mode: incremental` and the `checkedFrom` seq, because an event changed *before* "
+    "that checkpoint is not seen by it. Either way every recorded checkpoint is compared with "
+    "the event it names, so a log cut short or re-chained fails, and a valid head is recorded "
+    "as a new checkpoint. Events committed in the last second may still be `unsealed`; they "
+    "are not part of the answer yet.",
     openapi_extra=audited("audit.verify", "audit"),
 )
 async def verify_chain(
     unit: AuditorUnit,
-    full: Annotated[bool, Query(description="walk from the first event")] = False,
+    start: Annotated[
+        Literal["start", "checkpoint"],
+        Query(
+            alias="from",
+            description="`start` (default): the whole chain; `checkpoint`: only what was "
+            "sealed since the newest checkpoint",
+        ),
+    ] = "start",
 ) -> Any:
     # The walk holds a read connection, never SQLite's writer; the checkpoint it records is
     # written afterwards, in the request's unit of work, with its audit event.
-    db = unit.runtime.db
+    runtime = unit.runtime
+    incremental = start == "checkpoint"
     walked = await unit.read(
-        lambda tx, _: checkpoints.walk(db, tx.session.connection(), full=full), audited=False
+        lambda tx, _: checkpoints.walk(
+            runtime.db,
+            tx.session.connection(),
+            incremental=incremental,
+            workers=runtime.settings.audit_verify_workers,
+        ),
+        audited=False,
     )
 
     def conclude(tx: Tx, _: Caller) -> Verification:
         result = checkpoints.conclude(tx.session, walked, now=tx.now)
-        tx.audit.reason = _outcome(result, full)
+        tx.audit.reason = _outcome(result)
         return result
 
     result = await unit.write(conclude)
     if not result.valid:
         return VerificationPublic.model_validate(
-            {"valid": False, "firstInvalidSeq": result.first_invalid_seq, "reason": result.reason}
+            {
+                "valid": False,
+                "mode": result.mode,
+                "checkedFrom": result.checked_from,
+                "firstInvalidSeq": result.first_invalid_seq,
+                "reason": result.reason,
+            }
         )
     head = result.head
     return VerificationPublic(
         valid=True,
+        mode=result.mode,
+        checked_from=result.checked_from,
         count=result.count,
         head=HeadPublic(seq=head.seq, hash=head.hash, at=rfc3339(head.at)) if head else None,
         unsealed=result.unsealed,
-        checked_from=result.checked_from,
     )
 
 
-def _outcome(result: Verification, full: bool) -> str:
-    mode = "full" if full else f"from:{result.checked_from}"
+def _outcome(result: Verification) -> str:
+    mode = "full" if result.mode == "full" else f"from:{result.checked_from}"
     if result.valid:
         return f"{mode} valid count:{result.count}"
     return f"{mode} invalid seq:{result.first_invalid_seq} {result.reason}"

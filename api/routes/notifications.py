@@ -49,7 +49,15 @@ def _public(row: Subscription) -> dict[str, object]:
     summary="Subscribe to events with a webhook",
     description="`https://` to a public address only (unless WIJKDEEL_WEBHOOK_ALLOW_PRIVATE=1); "
     "the address is checked again at every delivery and redirects are never followed. The "
-    "`secret` signs every delivery (Standard Webhooks) and appears in this answer only.",
+    "`secret` signs every delivery (Standard Webhooks) and appears in this answer only. A "
+    "partner has at most WIJKDEEL_SUBSCRIPTION_LIMIT subscriptions (default 10; disabled ones "
+    "count until they are deleted).",
+    responses={
+        409: {
+            "description": "the partner already has as many subscriptions as it may "
+            "(`code: subscription_limit`); nothing was stored - delete one first"
+        }
+    },
     openapi_extra=audited("subscription.create", "subscription"),
 )
 async def create_subscription(body: SubscriptionCreate, unit: Subscriber) -> SubscriptionCreated:
@@ -62,6 +70,7 @@ async def create_subscription(body: SubscriptionCreate, unit: Subscriber) -> Sub
             events=list(body.events),
             keyring=tx.runtime.keyrings.get(),
             now=tx.now,
+            limit=tx.runtime.settings.subscription_limit,
         )
         tx.audit.resource_id = row.id
         return SubscriptionCreated.model_validate({**_public(row), "secret": secret})

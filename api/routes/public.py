@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from api.context import runtime, units
-from api.metrics import CONTENT_TYPE, exposition
+from api.metrics import CONTENT_TYPE, exposition, may_scrape
 from api.problems import problem_response
 from auth.scopes import SCOPES_BY_ROLE
 
@@ -60,5 +61,9 @@ async def ready(request: Request) -> Response:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    token = runtime(request).settings.metrics_token
+    if not may_scrape(request.client.host if request.client else None, request.headers, token):
+        # The same answer as for a path that does not exist: nothing says metrics are here.
+        raise HTTPException(status_code=404)
     return Response(exposition(), media_type=CONTENT_TYPE)

@@ -142,8 +142,8 @@ class HeadPublic(Public):
 
 
 class VerificationPublic(Public):
-    """`{valid: true, count, head, unsealed, checkedFrom}` or `{valid: false, firstInvalidSeq,
-    reason}`."""
+    """`{valid: true, mode, checkedFrom, count, head, unsealed}` or `{valid: false, mode,
+    checkedFrom, firstInvalidSeq, reason}`."""
 
     model_config = ConfigDict(
         alias_generator=Public.model_config["alias_generator"],
@@ -152,6 +152,8 @@ class VerificationPublic(Public):
             "examples": [
                 {
                     "valid": True,
+                    "mode": "full",
+                    "checkedFrom": 0,
                     "count": 1042,
                     "head": {
                         "seq": 1042,
@@ -159,21 +161,46 @@ class VerificationPublic(Public):
                         "at": EVENT_EXAMPLE["at"],
                     },
                     "unsealed": 0,
-                    "checkedFrom": 1000,
                 },
-                {"valid": False, "firstInvalidSeq": 17, "reason": "altered_event"},
+                {
+                    "valid": True,
+                    "mode": "incremental",
+                    "checkedFrom": 1000,
+                    "count": 1042,
+                    "head": {
+                        "seq": 1042,
+                        "hash": EVENT_EXAMPLE["hash"],
+                        "at": EVENT_EXAMPLE["at"],
+                    },
+                    "unsealed": 0,
+                },
+                {
+                    "valid": False,
+                    "mode": "full",
+                    "checkedFrom": 0,
+                    "firstInvalidSeq": 17,
+                    "reason": "altered_event",
+                },
             ]
         },
     )
 
     valid: bool
+    mode: Literal["full", "incremental"] = Field(
+        description="`full`: every event from the first was re-hashed; `incremental`: only the "
+        "checkpoint event `checkedFrom` and what was sealed after it (an event changed before "
+        "it is not seen)"
+    )
+    checked_from: int = Field(
+        description="the walk re-hashed events from this seq on (the checkpoint's own event "
+        "first), up to `head.seq`; 0 when it began at the first event"
+    )
     count: int | None = Field(default=None, description="events in the chain (its head's seq)")
-    head: HeadPublic | None = Field(default=None, description="the newest sealed event")
+    head: HeadPublic | None = Field(
+        default=None, description="the newest sealed event: where the walk ended"
+    )
     unsealed: int | None = Field(
         default=None, description="events committed but not chained yet (sealed within seconds)"
-    )
-    checked_from: int | None = Field(
-        default=None, description="the walk began after this seq: a checkpoint, or 0 (full)"
     )
     first_invalid_seq: int | None = Field(default=None, description="where the chain breaks")
     reason: (

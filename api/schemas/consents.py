@@ -12,7 +12,11 @@ from api.schemas.common import Body, OptionalDate, Page, Public
 
 class ConsentSubject(Body):
     bsn: str = Field(min_length=9, max_length=9, description="validated with the elfproef")
-    birth_date: OptionalDate = Field(default=None, description="to refuse self-consent under 16")
+    birth_date: OptionalDate = Field(
+        default=None,
+        description="required when `grantedBy` is `subject`: only a subject of 16 or older "
+        "may consent themselves",
+    )
 
 
 class Evidence(Body):

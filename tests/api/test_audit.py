@@ -372,14 +372,15 @@ def test_who_may_read_the_log(
     assert client.get("/v1/audit/events", headers=auditor).status_code == 200
 
 
-def test_verify_is_incremental_and_full_finds_what_came_before(
+def test_verify_walks_the_whole_chain_unless_asked_for_the_checkpoint(
     client: TestClient, auditor: dict[str, str], runtime: Runtime
 ) -> None:
     append(runtime, 20)
     seal_all(runtime.db)
     first = client.get("/v1/audit/verify", headers=auditor).json()
-    assert first["valid"] is True and first["checkedFrom"] == 0 and first["count"] >= 20
-    assert set(first) == {"valid", "count", "head", "unsealed", "checkedFrom"}
+    assert first["valid"] is True and first["mode"] == "full" and first["checkedFrom"] == 0
+    assert first["count"] >= 20
+    assert set(first) == {"valid", "mode", "checkedFrom", "count", "head", "unsealed"}
     head = first["head"]
     stored = audit_events(runtime)
     assert head == {
@@ -388,15 +389,69 @@ def test_verify_is_incremental_and_full_finds_what_came_before(
         "at": head["at"],
     }
     again = client.get("/v1/audit/verify", headers=auditor).json()
-    assert again["valid"] and again["checkedFrom"] == head["seq"] and again["count"] > head["seq"]
+    assert again["valid"] and again["mode"] == "full" and again["checkedFrom"] == 0
+    assert again["count"] > head["seq"]
+    checkpoint = again["head"]["seq"]
+    routine = client.get("/v1/audit/verify", params={"from": "checkpoint"}, headers=auditor)
+    assert routine.json()["valid"] and routine.json()["mode"] == "incremental"
+    assert routine.json()["checkedFrom"] == checkpoint
 
-    with runtime.db.engine.begin() as conn:  # before the checkpoint
+    with runtime.db.engine.begin() as conn:  # a sealed event before the newest checkpoint
         conn.execute(update(events).where(events.c.seq == 5).values(partner="someone-else"))
-    assert client.get("/v1/audit/verify", headers=auditor).json()["valid"] is True
-    full = client.get("/v1/audit/verify", params={"full": "true"}, headers=auditor).json()
-    assert full == {"valid": False, "firstInvalidSeq": 5, "reason": "altered_event"}
+    full = client.get("/v1/audit/verify", headers=auditor).json()
+    assert full == {
+        "valid": False,
+        "mode": "full",
+        "checkedFrom": 0,
+        "firstInvalidSeq": 5,
+        "reason": "altered_event",
+    }
+    # The routine walk cannot see it, and its answer says what it covered.
+    blind = client.get("/v1/audit/verify", params={"from": "checkpoint"}, headers=auditor).json()
+    assert blind["valid"] is True and blind["mode"] == "incremental"
+    assert blind["checkedFrom"] > 5
     verifies = audit_events(runtime, action="audit.verify")
-    assert verifies[-1]["reason"] == "full invalid seq:5 altered_event"
+    assert verifies[-2]["reason"] == "full invalid seq:5 altered_event"
+    assert verifies[-1]["reason"].startswith(f"from:{blind['checkedFrom']} valid")
+    assert client.get("/v1/audit/verify", headers=auditor).json()["valid"] is False
+
+
+def test_a_long_chain_is_verified_in_several_processes(
+    client: TestClient,
+    auditor: dict[str, str],
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import audit.chain
+
+    walks: list[int] = []
+    parallel = audit.chain._walk_parallel
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        walks.append(kwargs["workers"])
+        return parallel(*args, **kwargs)
+
+    # A long chain, as far as the decision to split the walk goes: 40 events, 2 processes.
+    monkeypatch.setattr(audit.chain, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(audit.chain, "_walk_parallel", counted)
+    monkeypatch.setattr(runtime.settings, "audit_verify_workers", 2)
+    append(runtime, 40)
+    seal_all(runtime.db)
+    assert client.get("/v1/audit/verify", headers=auditor).json()["valid"] is True
+    with runtime.db.engine.begin() as conn:  # in the second process's half
+        conn.execute(update(events).where(events.c.seq == 33).values(reason="nothing"))
+    broken = client.get("/v1/audit/verify", headers=auditor).json()
+    assert broken["valid"] is False and broken["firstInvalidSeq"] == 33
+    assert walks == [2, 2]
+
+
+@pytest.mark.parametrize("start", ["genesis", "", "CHECKPOINT", "checkpoint,start"])
+def test_verify_refuses_an_unknown_start(
+    client: TestClient, auditor: dict[str, str], start: str
+) -> None:
+    response = client.get("/v1/audit/verify", params={"from": start}, headers=auditor)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_parameter"
+    assert response.json()["invalidParams"][0]["name"] == "from"
 
 
 @pytest.mark.parametrize("tamper", ["column", "delete", "reorder", "truncate", "checkpoint"])
@@ -425,7 +480,7 @@ def test_verify_detects_each_direct_change(
         else:
             target = checkpoint
             conn.execute(update(events).where(events.c.seq == checkpoint).values(ip="10.0.0.1"))
-    for params in ({}, {"full": "true"}):
+    for params in ({}, {"from": "checkpoint"}, {"from": "start"}):
         answer = client.get("/v1/audit/verify", params=params, headers=auditor).json()
         assert answer["valid"] is False and answer["firstInvalidSeq"] == target, (params, answer)
     assert last > target
@@ -506,7 +561,7 @@ def test_no_personal_data_leaves_through_the_audit_log(
         client.get("/v1/audit/events", params={"limit": 1000}, headers=auditor).text,
         client.get("/v1/audit/events", headers={**auditor, "accept": CSV_TYPE}).text,
         client.get("/v1/audit/events", headers={**auditor, "accept": NDJSON_TYPE}).text,
-        client.get("/v1/audit/verify", params={"full": "true"}, headers=auditor).text,
+        client.get("/v1/audit/verify", headers=auditor).text,
         client.post("/v1/audit/subject-report", json={"bsn": BSN}, headers=auditor).text,
         client.post(
             "/v1/audit/subject-report", json={"bsn": BSN}, headers={**auditor, "accept": CSV_TYPE}

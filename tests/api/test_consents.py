@@ -125,6 +125,11 @@ def test_personal_data_is_only_stored_encrypted(
     [
         ({"subject": {"bsn": "111222334"}}, "invalid_bsn"),
         ({"grantedBy": "subject"}, "self_consent_under_16"),
+        ({"grantedBy": "subject", "subject": {"bsn": BSN}}, "birth_date_required"),
+        (
+            {"grantedBy": "subject", "subject": {"bsn": BSN, "birthDate": None}},
+            "birth_date_required",
+        ),
         ({"recipients": ["obs-de-linde", "nobody-here"]}, "unknown_recipient"),
         ({"validFrom": "2027-01-01", "validUntil": "2026-01-01"}, "invalid_window"),
         ({"subject": {"bsn": BSN, "birthDate": "2099-01-01"}}, "invalid_birth_date"),

@@ -144,13 +144,14 @@ def test_swagger_can_fetch_a_token_by_client_credentials(client: TestClient) -> 
     assert all(security == [{"HTTPBearer": []}, {"OAuth2": []}] for security in secured)
 
 
-def test_health_ready_metrics(client: TestClient, admin_token: str) -> None:
+def test_health_ready_metrics(client: TestClient, admin_token: str, runtime: Runtime) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/ready").json() == {"status": "ready"}
     client.get("/v1/me", headers=bearer(admin_token))
     client.get("/v1/openapi.json")
     client.get("/v1/signals/sg_does_not_exist", headers=bearer(admin_token))
-    metrics = client.get("/metrics")
+    local = TestClient(create_app(runtime), client=("127.0.0.1", 50000))
+    metrics = local.get("/metrics")
     assert metrics.status_code == 200
     assert 'wijkdeel_http_requests_total{method="GET",route="/v1/me",status="200"}' in metrics.text
     assert 'route="/v1/openapi.json",status="200"' in metrics.text

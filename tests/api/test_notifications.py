@@ -295,3 +295,51 @@ def test_subscription_api_rules(
         e["action"] for e in audit_events(runtime) if e["action"].startswith("subscription.")
     }
     assert actions == {"subscription.create", "subscription.list", "subscription.delete"}
+
+
+def test_a_partner_has_at_most_the_limit_of_subscriptions(
+    client: TestClient, tokens: Tokens, receiver: Receiver, runtime: Runtime
+) -> None:
+    assert runtime.settings.subscription_limit == 10  # the default
+    body = {"url": receiver.url, "events": ["signal.created"]}
+    created = [subscribe(client, tokens.wijkteam, receiver.url, ["signal.created"])]
+    created += [
+        subscribe(client, tokens.wijkteam, f"{receiver.url}/{n}", ["match.created"])
+        for n in range(9)
+    ]
+
+    def stored() -> int:
+        with runtime.db.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM subscriptions")).scalar_one())
+
+    refused = client.post("/v1/subscriptions", json=body, headers=tokens.wijkteam)
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "subscription_limit" and "secret" not in refused.text
+    assert stored() == 10
+    assert audit_events(runtime, action="subscription.create")[-1]["outcome"] == "deny"
+    # Per partner: another partner still subscribes.
+    subscribe(client, tokens.kinderwerk, receiver.url, ["signal.updated"])
+    # A disabled subscription counts until it is deleted; deleting one makes room.
+    with runtime.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE subscriptions SET status = 'disabled' WHERE id = :id"),
+            {"id": created[0]["id"]},
+        )
+    assert client.post("/v1/subscriptions", json=body, headers=tokens.wijkteam).status_code == 409
+    deleted = client.delete(f"/v1/subscriptions/{created[0]['id']}", headers=tokens.wijkteam)
+    assert deleted.status_code == 204
+    assert client.post("/v1/subscriptions", json=body, headers=tokens.wijkteam).status_code == 201
+    assert client.post("/v1/subscriptions", json=body, headers=tokens.wijkteam).status_code == 409
+    operation = client.get("/v1/openapi.json").json()["paths"]["/subscriptions"]["post"]
+    assert "subscription_limit" in operation["responses"]["409"]["description"]
+
+
+def test_the_limit_is_a_setting(
+    client: TestClient, tokens: Tokens, receiver: Receiver, runtime: Runtime
+) -> None:
+    runtime.settings.subscription_limit = 2
+    for _ in range(2):
+        subscribe(client, tokens.wijkteam, receiver.url, ["signal.created"])
+    body = {"url": receiver.url, "events": ["signal.created"]}
+    assert client.post("/v1/subscriptions", json=body, headers=tokens.wijkteam).status_code == 409

@@ -122,12 +122,14 @@ def test_a_rewritten_log_fails_against_a_line_kept_outside(db: Database, tmp_pat
     line = checkpoint(db, tmp_path)
     append(db, 3)
     rechain(db, change_seq=4)
-    internal = cli(db, tmp_path, "audit", "verify", "--full")
+    internal = cli(db, tmp_path, "audit", "verify")
     assert internal.returncode == 0  # consistent in itself: only the outside line can tell
     against = cli(db, tmp_path, "audit", "verify", "--since-checkpoint", line)
     assert against.returncode == 1
     assert json.loads(against.stdout) == {
         "valid": False,
+        "mode": "full",
+        "checkedFrom": 0,
         "firstInvalidSeq": claims(line)["seq"],
         "reason": "checkpoint_mismatch",
     }
@@ -144,6 +146,8 @@ def test_a_log_cut_short_fails_against_its_line(db: Database, tmp_path: Path) ->
     assert cut.returncode == 1
     assert json.loads(cut.stdout) == {
         "valid": False,
+        "mode": "full",
+        "checkedFrom": 0,
         "firstInvalidSeq": 8,
         "reason": "missing_event",
     }
@@ -229,25 +233,43 @@ def test_rotated_keys_keep_old_lines_verifiable(db: Database, tmp_path: Path) ->
     assert {"key.create_audit", "audit.rotate_key", "audit.checkpoint"} <= set(actions)
 
 
-def test_verify_is_incremental_unless_full(db: Database, tmp_path: Path) -> None:
+def test_verify_is_full_unless_incremental(db: Database, tmp_path: Path) -> None:
     append(db, 10)
     first = json.loads(cli(db, tmp_path, "audit", "verify").stdout)
     # The command's start created the first keys: three events more.
-    assert first["valid"] and first["checkedFrom"] == 0 and first["count"] == 13
+    assert first["valid"] and first["mode"] == "full" and first["checkedFrom"] == 0
+    assert first["count"] == 13
     append(db, 4)
-    second = json.loads(cli(db, tmp_path, "audit", "verify").stdout)
-    assert second["checkedFrom"] == 13 and second["count"] == 17
-    with db.engine.begin() as conn:
+    second = json.loads(cli(db, tmp_path, "audit", "verify", "--incremental").stdout)
+    assert second["mode"] == "incremental" and second["checkedFrom"] == 13
+    assert second["count"] == 17
+    with db.engine.begin() as conn:  # before the newest checkpoint
         conn.execute(update(events).where(events.c.seq == 3).values(action="nothing"))
-    assert cli(db, tmp_path, "audit", "verify").returncode == 0  # before the checkpoint
-    full = cli(db, tmp_path, "audit", "verify", "--full")
+    full = cli(db, tmp_path, "audit", "verify")
     assert full.returncode == 1
     assert json.loads(full.stdout) == {
         "valid": False,
+        "mode": "full",
+        "checkedFrom": 0,
         "firstInvalidSeq": 3,
         "reason": "altered_event",
     }
-    anchored = claims(checkpoint(db, tmp_path))["seq"]  # incremental: it still holds
+    assert cli(db, tmp_path, "audit", "verify", "--full").returncode == 1  # the old flag
+    routine = cli(db, tmp_path, "audit", "verify", "--incremental")
+    assert routine.returncode == 0  # it cannot see before its checkpoint, and says so
+    assert json.loads(routine.stdout)["mode"] == "incremental"
+    # Nothing is signed over a chain that a full walk finds broken.
+    refused = cli(db, tmp_path, "audit", "checkpoint")
+    assert refused.returncode == 1 and refused.stdout == ""
+    both = cli(db, tmp_path, "audit", "verify", "--incremental", "--full")
+    assert both.returncode == 2 and both.stdout == ""
+
+
+def test_checkpoint_refuses_a_chain_broken_after_its_last_line(
+    db: Database, tmp_path: Path
+) -> None:
+    append(db, 10)
+    anchored = claims(checkpoint(db, tmp_path))["seq"]
     append(db, 3)
     with db.engine.begin() as conn:
         conn.execute(update(events).where(events.c.seq == anchored + 2).values(action="x"))
@@ -269,7 +291,7 @@ def test_full_verify_names_the_first_changed_event(
             conn.execute(update(events).where(events.c.seq == 6).values(seq=-6))
             conn.execute(update(events).where(events.c.seq == 7).values(seq=6))
             conn.execute(update(events).where(events.c.seq == -6).values(seq=7))
-    result = cli(db, tmp_path, "audit", "verify", "--full")
+    result = cli(db, tmp_path, "audit", "verify")
     assert result.returncode == 1
     assert json.loads(result.stdout)["firstInvalidSeq"] == 6
 

@@ -2,6 +2,7 @@ import datetime as dt
 import ipaddress
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,7 @@ from notifications.targets import (
     guarded_client,
     is_public,
 )
+from tests.receiver import Trickler, trickling
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
@@ -413,3 +415,95 @@ def test_tls_uses_the_host_name_for_sni_and_certificate_while_dialling_the_ip(
             client.post(f"https://other.test:{port}/tls", content=b"{}")
     assert tls_server.requests == [("/tls", b"{}")]
     assert tls_server.server_names == ["hooks.test", "other.test"]
+
+
+# A deadline far shorter than the trickle: without one each of these would take minutes.
+DEADLINE = 1.0
+GENEROUS = 10.0
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_off_at_the_deadline():
+    with trickling(Trickler(interval=0.2)) as slow:
+        transport = GuardedTransport(
+            allow_private=True, resolver=StubResolver({}), deadline=DEADLINE
+        )
+        started = time.monotonic()
+        with (
+            httpx.Client(transport=transport, trust_env=False, timeout=5.0) as client,
+            pytest.raises(httpx.TimeoutException),
+        ):
+            client.post(slow.url, content=b"{}")
+        took = time.monotonic() - started
+        slow.wait_for(1)
+        time.sleep(0.5)  # for the receiver to notice the hang-up
+    [connection] = slow.connections
+    # The receiver was still answering (each byte well inside the 5 s per read) when cut off.
+    assert 0 < connection.sent < len(slow.trickle)
+    assert connection.closed_at is not None
+    assert took < GENEROUS and connection.closed_at - connection.accepted_at < GENEROUS
+
+
+def test_a_tls_handshake_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline():
+    # A TLS record header announcing a 16 KiB handshake message, then its bytes one by one:
+    # the handshake is a single call that reads many times under one socket timeout.
+    slow = Trickler(interval=0.2, prefix=b"\x16\x03\x03\x40\x00", trickle=bytes(16384), http=False)
+    with trickling(slow):
+        transport = GuardedTransport(
+            allow_private=True,
+            resolver=StubResolver({"slow.test": ["127.0.0.1"]}),
+            ssl_context=ssl.create_default_context(),
+            deadline=DEADLINE,
+        )
+        started = time.monotonic()
+        with (
+            httpx.Client(transport=transport, trust_env=False, timeout=5.0) as client,
+            pytest.raises(httpx.TimeoutException),
+        ):
+            client.post(f"https://slow.test:{slow.port}/hook", content=b"{}")
+        took = time.monotonic() - started
+        slow.wait_for(1)
+        time.sleep(0.5)
+    [connection] = slow.connections
+    assert 0 < connection.sent < len(slow.trickle)
+    assert connection.closed_at is not None and took < GENEROUS
+
+
+def test_a_name_lookup_that_hangs_counts_against_the_deadline():
+    release = threading.Event()
+
+    class HangingResolver:
+        def resolve(self, host: str, port: int) -> list[str]:
+            release.wait(60)
+            return ["127.0.0.1"]
+
+    transport = GuardedTransport(allow_private=True, resolver=HangingResolver(), deadline=DEADLINE)
+    started = time.monotonic()
+    try:
+        with (
+            httpx.Client(transport=transport, trust_env=False, timeout=30.0) as client,
+            pytest.raises(httpx.ConnectTimeout),
+        ):
+            client.post("http://hanging.test:9/hook", content=b"{}")
+    finally:
+        release.set()
+    assert time.monotonic() - started < GENEROUS
+
+
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"
+
+
+def test_a_kept_alive_connection_outlives_the_deadline_of_the_attempt_that_opened_it():
+    keeping = _RecordingServer()
+    keeping.RequestHandlerClass = _KeepAliveHandler
+    for running in _serve(keeping):
+        port = running.server_address[1]
+        transport = GuardedTransport(
+            allow_private=True, resolver=StubResolver({}), deadline=DEADLINE
+        )
+        with httpx.Client(transport=transport, trust_env=False) as client:
+            for _ in range(3):
+                answer = client.post(f"http://127.0.0.1:{port}/ok", content=b"{}")
+                assert answer.status_code == 200
+                time.sleep(DEADLINE * 0.7)  # past the first attempt's deadline by the second
+        assert running.connections == 1 and len(running.requests) == 3

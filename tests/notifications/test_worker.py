@@ -3,6 +3,7 @@ seconds from `serve`'s own worker, a SIGKILL mid-batch, and two workers on Postg
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,10 +23,10 @@ from notifications.outbox import emit
 from records import partners
 from records.db import Database
 from records.models import Delivery, Subscription
-from tests.api.test_signals import Tokens, signal_body
+from tests.api.test_signals import Tokens, send, signal_body
 from tests.conftest import MASTER_KEY, settings_for_tests
 from tests.factories import bootstrap_admin, make_neighbourhood, token
-from tests.receiver import Receiver, free_port, receiving
+from tests.receiver import Receiver, Trickler, free_port, receiving, trickling
 from wijkdeel.runtime import Runtime, build_runtime
 from wijkdeel.worker import BackgroundWorker, deliverer_for
 
@@ -128,6 +129,67 @@ def test_serve_delivers_within_seconds(db: Database, tmp_path: Path) -> None:
         assert receiver.received[0].at - sent < 5.0
 
 
+def test_a_slow_receiver_does_not_delay_another_partners_delivery(
+    db: Database, tmp_path: Path
+) -> None:
+    """The wijkteam's receiver trickles its headers a byte at a time; the kinderwerk's answers
+    at once. Six deliveries to the slow one wait when the kinderwerk's event is made: it is
+    still delivered while the slow ones hang, and each of those is cut off at the deadline."""
+    settings = settings_for_tests(
+        tmp_path / "var",
+        webhook_timeout=3.0,
+        webhook_lease=10.0,
+        webhook_concurrency=4,
+        webhook_partner_concurrency=2,
+        delivery_interval=0.05,
+    )
+    runtime = build_runtime(settings, db=db, clock=system_clock)
+    slow, fast = Trickler(interval=0.3), Receiver(free_port())
+    with trickling(slow), receiving(fast), TestClient(create_app(runtime)) as client:
+        tokens = Tokens(client, make_neighbourhood(client, token(client, bootstrap_admin(runtime))))
+        hooks = {
+            "wijkteam": (tokens.wijkteam, slow.url, "signal.created"),
+            "kinderwerk": (tokens.kinderwerk, fast.url, "signal.updated"),
+        }
+        ids = {}
+        for name, (headers, url, event) in hooks.items():
+            answer = client.post(
+                "/v1/subscriptions", json={"url": url, "events": [event]}, headers=headers
+            )
+            assert answer.status_code == 201, answer.text
+            ids[name] = answer.json()["id"]
+        sent = [send(client, tokens.kinderwerk) for _ in range(6)]
+        worker = BackgroundWorker(runtime)
+        worker.start()
+        try:
+            slow.wait_for(2)  # the wijkteam's sends hang in their slots
+            path = f"/v1/signals/{sent[0]['id']}"
+            answer = client.patch(path, json={"status": "acknowledged"}, headers=tokens.wijkteam)
+            assert answer.status_code == 200, answer.text
+            fast.wait_for(1, timeout=30)
+            slow.wait_for(4, timeout=30)  # the next ones are claimed as slots come free
+        finally:
+            worker.stop()
+        deliveries = {
+            name: client.get(
+                f"/v1/subscriptions/{ids[name]}/deliveries", headers=hooks[name][0]
+            ).json()["items"]
+            for name in hooks
+        }
+    [delivered] = fast.received
+    assert json.loads(delivered.body)["type"] == "signal.updated"
+    cut = [c.closed_at for c in slow.connections if c.closed_at is not None]
+    # Delivered before the first slow attempt had even reached its deadline.
+    assert cut and delivered.at < min(cut)
+    # Each slow attempt was cut off, long before its trickle would have ended (144 s).
+    assert all(0 < c.sent < len(slow.trickle) for c in slow.connections)
+    assert all(c - a.accepted_at < 20 for c, a in zip(cut, slow.connections, strict=False))
+    assert [d["status"] for d in deliveries["kinderwerk"]] == ["delivered"]
+    tried = [d for d in deliveries["wijkteam"] if d["attempts"]]
+    assert len(tried) >= 4 and {d["lastError"] for d in tried} == {"timeout"}
+    assert {d["status"] for d in tried} == {"pending"}  # to be retried later
+
+
 def _seed_events(db: Database, count: int, url: str, var_dir: Path) -> set[str]:
     """A partner, a subscription and `count` events, straight into the database."""
     runtime = build_runtime(settings_for_tests(var_dir), db=db)
@@ -144,6 +206,7 @@ def _seed_events(db: Database, count: int, url: str, var_dir: Path) -> set[str]:
             events=["signal.created"],
             keyring=keyring,
             now=now,
+            limit=1,
         )
         ids = {
             emit(
@@ -199,12 +262,12 @@ def test_a_worker_killed_mid_batch_loses_nothing(db: Database, tmp_path: Path) -
     receiver = Receiver(free_port(), delay=0.05)
     with receiving(receiver):
         expected = _seed_events(db, 200, receiver.url, tmp_path)
-        first = _worker(db, tmp_path, WIJKDEEL_WEBHOOK_LEASE="2")
+        first = _worker(db, tmp_path, WIJKDEEL_WEBHOOK_LEASE="2", WIJKDEEL_WEBHOOK_TIMEOUT="1")
         receiver.wait_for(10, timeout=90)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         assert 0 < len(set(receiver.ids())) < len(expected)  # killed in the middle
-        second = _worker(db, tmp_path, WIJKDEEL_WEBHOOK_LEASE="2")
+        second = _worker(db, tmp_path, WIJKDEEL_WEBHOOK_LEASE="2", WIJKDEEL_WEBHOOK_TIMEOUT="1")
         try:
             assert _all_delivered(db, timeout=180)
         finally:

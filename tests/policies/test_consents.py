@@ -1,6 +1,6 @@
 """Consent: what it covers, when it is in force, and who may give it."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -119,8 +119,38 @@ def test_birthday_follows_the_amsterdam_date() -> None:
     assert may_self_consent(date(2010, 3, 2), eve_in_utc)
 
 
-def test_unknown_birth_date_leaves_it_to_the_caller() -> None:
-    assert may_self_consent(None, NOW)
+@settings(max_examples=200, deadline=None)
+@given(now=st.datetimes(timezones=st.just(UTC)))
+def test_an_unknown_birth_date_never_allows_self_consent(now: datetime) -> None:
+    assert may_self_consent(None, now) is False
+
+
+DAYS = st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 12, 31))
+
+
+@settings(max_examples=300, deadline=None)
+@given(birth_date=DAYS, today=DAYS, later=st.integers(min_value=0, max_value=20_000))
+def test_once_old_enough_always_old_enough(birth_date: date, today: date, later: int) -> None:
+    if may_self_consent(birth_date, at_noon(today)):
+        assert may_self_consent(birth_date, at_noon(today + timedelta(days=later)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(birth_date=DAYS, today=DAYS, earlier=st.integers(min_value=0, max_value=20_000))
+def test_someone_born_earlier_is_at_least_as_old(
+    birth_date: date, today: date, earlier: int
+) -> None:
+    if may_self_consent(birth_date, at_noon(today)):
+        assert may_self_consent(birth_date - timedelta(days=earlier), at_noon(today))
+
+
+@settings(max_examples=300, deadline=None)
+@given(birth_date=DAYS, age_in_days=st.integers(min_value=0, max_value=16 * 365 + 2))
+def test_nobody_under_16_consents_themselves(birth_date: date, age_in_days: int) -> None:
+    today = birth_date + timedelta(days=age_in_days)
+    # Sixteen years hold at least three leap days (four, or three across 2100): any fewer
+    # days than 16 * 365 + 3 after birth is under 16.
+    assert not may_self_consent(birth_date, at_noon(today))
 
 
 @settings(max_examples=200, deadline=None)
