@@ -82,6 +82,7 @@ def routes(subscription: str, partner: str = "wijkteam-noord") -> list[ListRoute
         ListRoute("GET", f"/v1/partners/{partner}/clients", "admin"),
         ListRoute("GET", "/v1/signals", "wijkteam"),
         ListRoute("GET", "/v1/signals", "kinderwerk"),
+        ListRoute("GET", "/v1/matches", "wijkteam"),
         ListRoute("GET", "/v1/audit/events", "auditor", "seq"),
         ListRoute("GET", "/v1/audit/events", "auditor", "seq", accept="text/csv"),
         ListRoute("GET", "/v1/audit/events", "auditor", "seq", accept="application/x-ndjson"),
