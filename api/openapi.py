@@ -53,6 +53,8 @@ DEFAULT_ERRORS = {
     "422": "the body breaks a rule (see `invalidParams`); unknown fields are refused too",
     "429": "too many requests from this client; see Retry-After",
     "500": "something went wrong on our side (the problem's instance names the request)",
+    "503": "the service is full or its database is out of reach: try again after Retry-After "
+    "(problem code `overloaded`)",
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 SCOPE_DESCRIPTIONS = {
@@ -152,7 +154,7 @@ def _complete(method: str, operation: dict[str, Any]) -> None:
         wanted.add("413")
     if "application/json" in operation.get("requestBody", {}).get("content", {}):
         wanted.add("422")
-    wanted.add("500")
+    wanted |= {"500", "503"}
     for code in sorted(wanted):
         responses.setdefault(code, {"description": DEFAULT_ERRORS[code]})
     for code, response in responses.items():

@@ -50,6 +50,7 @@ def _noted(audit: AuditDraft, row: AgreementVersion) -> AgreementVersion:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Write a new agreement (version 1)",
+    responses={409: {"description": "an agreement with this id exists already"}},
     description="Refused with 422 and a precise `detail` when a rule names a non-party, an unknown "
     "purpose or field, a category that is not a slug, consent as basis without requiresConsent, "
     "a retention outside 1..730 days, validUntil before validFrom, or a duplicate rule.",
@@ -107,6 +108,7 @@ async def read_agreement(id: AgreementId, unit: AnyCaller) -> AgreementPublic:
 @router.put(
     "/{id}",
     summary="Write the next version of an agreement",
+    responses={409: {"description": "another change to this agreement came first; retry"}},
     description="Earlier versions stay readable and unchanged. Suspending or terminating is a "
     "new version with that status; access it gave ends at the next request.",
     openapi_extra=audited("agreement.update", "agreement"),

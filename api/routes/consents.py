@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, status
 
 from api.context import audited
 from api.deps import Unit, unit_for
+from api.schemas.common import present
 from api.schemas.consents import (
     ConsentCreate,
     ConsentPage,
@@ -53,7 +54,7 @@ def _answer(
 
 
 def _public(view: consents.ConsentView) -> ConsentPublic:
-    return ConsentPublic.model_validate(consents.public(view))
+    return ConsentPublic.model_validate(present(consents.public(view)))
 
 
 @router.post(
@@ -62,7 +63,7 @@ def _public(view: consents.ConsentView) -> ConsentPublic:
     summary="Record a consent",
     description="The BSN must pass the elfproef; it is stored only encrypted and as a keyed blind "
     "index. A subject younger than 16 cannot consent themselves. Records are never edited.",
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("consent.create", "consent"),
 )
 async def create_consent(body: ConsentCreate, unit: Writer) -> ConsentPublic:
@@ -103,7 +104,7 @@ async def create_consent(body: ConsentCreate, unit: Writer) -> ConsentPublic:
 @router.get(
     "/{id}",
     summary="Read a consent (its recorder and the recipients it names)",
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("consent.read", "consent"),
 )
 async def read_consent(id: ConsentId, unit: Reader) -> ConsentPublic:
@@ -118,8 +119,9 @@ async def read_consent(id: ConsentId, unit: Reader) -> ConsentPublic:
 @router.post(
     "/{id}/withdraw",
     summary="Withdraw a consent (by the partner that recorded it)",
+    responses={409: {"description": "the consent was withdrawn already"}},
     description="Takes effect on the very next request: access that rested on it ends.",
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("consent.withdraw", "consent"),
 )
 async def withdraw_consent(id: ConsentId, body: ConsentWithdraw, unit: Writer) -> ConsentPublic:
@@ -145,7 +147,7 @@ async def withdraw_consent(id: ConsentId, body: ConsentWithdraw, unit: Writer) -
 @router.post(
     "/search",
     summary="Find a child's consents by BSN (in the body: a BSN never travels in a URL)",
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("consent.search", "consent"),
 )
 async def search_consents(body: ConsentSearch, unit: Reader) -> ConsentPage:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from api.context import audited
 from api.deps import Cursor, Limit, Unit, unit_for
+from api.schemas.common import present
 from api.schemas.notifications import (
     DeliveryPage,
     DeliveryPublic,
@@ -33,14 +34,16 @@ SubscriptionId = Annotated[str, Path(max_length=36, description="the subscriptio
 
 
 def _public(row: Subscription) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "url": row.url,
-        "events": row.events,
-        "status": row.status,
-        "disabledReason": row.disabled_reason,
-        "createdAt": row.created_at,
-    }
+    return present(
+        {
+            "id": row.id,
+            "url": row.url,
+            "events": row.events,
+            "status": row.status,
+            "disabledReason": row.disabled_reason,
+            "createdAt": row.created_at,
+        }
+    )
 
 
 @router.post(
@@ -102,7 +105,7 @@ def _vetted(url: str, allow_private: bool, runtime: Runtime) -> Exception | None
 @router.get(
     "/subscriptions",
     summary="The caller's partner's subscriptions (never a secret)",
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("subscription.list", "subscription"),
 )
 async def list_subscriptions(unit: Subscriber) -> SubscriptionPage:
@@ -152,7 +155,7 @@ async def rotate_secret(id: SubscriptionId, unit: Subscriber) -> SecretRotated:
 @router.get(
     "/subscriptions/{id}/deliveries",
     summary="Deliveries of a subscription, newest first, with every attempt",
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("delivery.list", "subscription"),
 )
 async def list_deliveries(
@@ -169,26 +172,28 @@ async def list_deliveries(
 
 def _delivery(d: Delivery, type_: str, attempts: Sequence[DeliveryAttempt]) -> DeliveryPublic:
     return DeliveryPublic.model_validate(
-        {
-            "id": d.id,
-            "eventId": d.event_id,
-            "type": type_,
-            "status": d.status,
-            "attempts": d.attempts,
-            "lastStatusCode": d.last_status_code,
-            "lastError": d.last_error,
-            "nextAttemptAt": d.next_attempt_at,
-            "createdAt": d.created_at,
-            "attemptLog": [
-                {
-                    "at": a.at,
-                    "statusCode": a.status_code,
-                    "error": a.error,
-                    "durationMs": a.duration_ms,
-                }
-                for a in attempts
-            ],
-        }
+        present(
+            {
+                "id": d.id,
+                "eventId": d.event_id,
+                "type": type_,
+                "status": d.status,
+                "attempts": d.attempts,
+                "lastStatusCode": d.last_status_code,
+                "lastError": d.last_error,
+                "nextAttemptAt": d.next_attempt_at,
+                "createdAt": d.created_at,
+                "attemptLog": [
+                    {
+                        "at": a.at,
+                        "statusCode": a.status_code,
+                        "error": a.error,
+                        "durationMs": a.duration_ms,
+                    }
+                    for a in attempts
+                ],
+            }
+        )
     )
 
 
@@ -196,7 +201,10 @@ def _delivery(d: Delivery, type_: str, attempts: Sequence[DeliveryAttempt]) -> D
     "/deliveries/{id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a failed delivery again (same webhook-id)",
-    responses={202: {"description": "queued", "content": {"application/json": {}}}},
+    responses={
+        202: {"description": "queued", "content": {"application/json": {}}},
+        409: {"description": "the delivery did not fail, or its subscription is not active"},
+    },
     openapi_extra=audited("delivery.retry", "delivery"),
 )
 async def retry_delivery(id: Annotated[str, Path(max_length=36)], unit: Subscriber) -> Response:

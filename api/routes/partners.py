@@ -52,6 +52,7 @@ def _client(row: Client) -> ClientPublic:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register a partner",
+    responses={409: {"description": "a partner with this id exists already"}},
     openapi_extra=audited("partner.create", "partner"),
 )
 async def create_partner(body: PartnerCreate, unit: AdminUnit) -> PartnerPublic:

@@ -200,6 +200,10 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
 @router.patch(
     "/signals/{id}",
     summary="A recipient moves its handling forward",
+    responses={
+        409: {"description": "the status would move backwards"},
+        410: {"description": "the signal has been erased"},
+    },
     response_model_exclude_unset=True,
     openapi_extra=audited("signal.update", "signal"),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -72,3 +72,14 @@ class Problem(BaseModel):
     invalidParams: list[InvalidParam] | None = Field(
         default=None, description="which fields broke which rule; values are never echoed"
     )
+
+
+def present(values: Any) -> Any:
+    """A body without its null members (at every depth): an optional field a caller may not see
+    or that has no value is absent, as API.md says - while the page's own `nextCursor: null`,
+    set on the page model, stays (routes serialise with exclude_unset, not exclude_none)."""
+    if isinstance(values, dict):
+        return {key: present(value) for key, value in values.items() if value is not None}
+    if isinstance(values, list):
+        return [present(value) for value in values]
+    return values

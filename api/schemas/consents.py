@@ -107,9 +107,9 @@ class ConsentPublic(Public):
     granted_by: str
     purposes: list[str]
     recipients: list[str]
-    categories: list[str] | None
+    categories: list[str] | None = Field(default=None, description="absent: every category")
     valid_from: date
-    valid_until: date | None
+    valid_until: date | None = Field(default=None, description="absent: until withdrawn")
     evidence: EvidencePublic
     grantor_name: str | None = Field(default=None, description="only for the recording partner")
     created_at: datetime
