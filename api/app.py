@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from api import problems
+from api import metrics, problems
 from api.middleware import RequestEnvelope
 from api.openapi import build_openapi, operation_id
 from api.ratelimit import limiter
@@ -65,10 +65,12 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         if worker:
             worker.start()
         counting = asyncio.create_task(_count_refusals(units))
+        watching = asyncio.create_task(metrics.watch_event_loop())
         try:
             yield
         finally:
             counting.cancel()
+            watching.cancel()
             with contextlib.suppress(Exception):
                 await units.flush_refusals(everything=True)
             if worker:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Mapping
 from ipaddress import IPv6Address, ip_address
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import Scope
 
@@ -25,7 +26,33 @@ LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+LOOP_LAG = Histogram(
+    "wijkdeel_event_loop_lag_seconds",
+    "How late the event loop woke from a short sleep: time it could not serve any request",
+    registry=REGISTRY,
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+LOOP_STALL = Gauge(
+    "wijkdeel_event_loop_stall_seconds_max",
+    "The event loop's longest stall since the process started",
+    registry=REGISTRY,
+)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+async def watch_event_loop(interval: float = 0.1) -> None:
+    """Measures the loop's stalls for as long as it runs: a unit of work that blocked the loop
+    (a connection awaited, a lock held, CPU work not sent to a thread) shows up here first."""
+    loop = asyncio.get_running_loop()
+    longest = 0.0
+    while True:
+        before = loop.time()
+        await asyncio.sleep(interval)
+        late = max(0.0, loop.time() - before - interval)
+        LOOP_LAG.observe(late)
+        if late > longest:
+            longest = late
+            LOOP_STALL.set(late)
 
 
 def route_template(scope: Scope) -> str:

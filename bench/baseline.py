@@ -1,11 +1,13 @@
 """The baseline: what a team without wijkdeel would write.
 
-A bare FastAPI app in the style of the FastAPI/SQLModel template: sync `def` endpoints, a SQLModel
-session dependency, a table of case notes with a comparable row (an id, the same content fields
-as a signal's — stored as plain text, about the size of a signal's cipher texts — and
-timestamps), read by primary key and inserted with an ORM add + commit. No tokens, no policy, no
-encryption, no audit. Its own database: `BENCH_BASELINE_DATABASE_URL` (a SQLite file in WAL mode,
-with the same pragmas as wijkdeel's, or a PostgreSQL database with the same pool size).
+A bare FastAPI app in the style of the FastAPI/SQLModel template, as plain as such an endpoint can
+be: sync `def` endpoints, a SQLModel session dependency, a table of case notes with a comparable
+row (an id, the same content fields as a signal's — stored as plain text, about the size of a
+signal's cipher texts — and timestamps). A read returns the row's columns as they are (no JSON
+parsed back into models); an insert validates a comparable body and adds one row (no refresh,
+no second statement). No tokens, no policy, no encryption, no audit. Its own database:
+`BENCH_BASELINE_DATABASE_URL` (a SQLite file in WAL mode, with the same pragmas as wijkdeel's, or
+a PostgreSQL database with the same pool size).
 
 Run: `uvicorn bench.baseline:app`; seed: `python -m bench.baseline seed ROWS` (prints the ids).
 """
@@ -71,36 +73,9 @@ class CaseNoteCreate(Camel):
     contact: Contact | None = None
 
 
-class CaseNotePublic(Camel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-    id: str
-    sender: str
-    category: str
-    urgency: str
-    status: str
-    subject: dict[str, Any]
-    summary: str
-    details: str | None = None
-    contact: dict[str, Any] | None = None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, note: CaseNote) -> CaseNotePublic:
-        return cls(
-            id=note.id,
-            sender=note.sender,
-            category=note.category,
-            urgency=note.urgency,
-            status=note.status,
-            subject=json.loads(note.subject),
-            summary=note.summary,
-            details=note.details,
-            contact=json.loads(note.contact) if note.contact else None,
-            created_at=note.created_at,
-            updated_at=note.updated_at,
-        )
+def columns(note: CaseNote) -> dict[str, Any]:
+    """The row as stored: what the least a FastAPI+SQLModel read can answer."""
+    return note.model_dump(mode="json")
 
 
 def make_engine(url: str) -> Engine:
@@ -138,16 +113,16 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/notes/{note_id}", response_model_by_alias=True)
-def read_note(note_id: str, session: SessionDep) -> CaseNotePublic:
+@app.get("/notes/{note_id}")
+def read_note(note_id: str, session: SessionDep) -> dict[str, Any]:
     note = session.get(CaseNote, note_id)
     if note is None:
         raise HTTPException(status_code=404, detail="Note not found")
-    return CaseNotePublic.of(note)
+    return columns(note)
 
 
-@app.post("/notes", status_code=status.HTTP_201_CREATED, response_model_by_alias=True)
-def create_note(body: CaseNoteCreate, session: SessionDep) -> CaseNotePublic:
+@app.post("/notes", status_code=status.HTTP_201_CREATED)
+def create_note(body: CaseNoteCreate, session: SessionDep) -> dict[str, Any]:
     now = datetime.now(UTC)
     note = CaseNote(
         id=str(uuid.uuid4()),
@@ -161,10 +136,10 @@ def create_note(body: CaseNoteCreate, session: SessionDep) -> CaseNotePublic:
         created_at=now,
         updated_at=now,
     )
+    answer = columns(note)
     session.add(note)
     session.commit()
-    session.refresh(note)
-    return CaseNotePublic.of(note)
+    return answer
 
 
 def seed(rows: int) -> list[str]:

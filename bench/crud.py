@@ -90,17 +90,29 @@ def insert_figures(
     stack: Stack, *, rounds: int, seconds: float, warmup: float, connections: int
 ) -> list[Figure]:
     baseline, wijkdeel = _specs(stack, "insert", connections)
+    before = stack.rows()
     result = alternate(
         f"{stack.backend} insert", baseline, wijkdeel, rounds=rounds, seconds=seconds, warmup=warmup
     )
+    after = stack.rows()
+    # Every 201 must be a row, on both sides: a rate of answers that stored nothing is no rate.
+    # (A load run that ends abandons its requests in flight, which may still be stored: at most
+    # one per connection and run more rows than answers.)
+    added = {side: after[side] - before[side] for side in after}
+    answered = {side: result.answered(side) for side in added}
+    in_flight = connections * (rounds + 1)
+    counted = all(0 <= added[side] - answered[side] <= in_flight for side in added)
     ratio = median(result.throughput_ratios)
+    rates = [round(p.wijkdeel.rps) for p in result.pairs]
     return [
         Figure(
             f"POST /v1/signals ÷ baseline insert ({stack.backend})",
-            f"{ratio:.2f}x ({_rates(result)}){_errors_note(result)}",
-            "≥ 0.7x",
-            "yes" if ratio >= 0.7 else "no",
+            f"{ratio:.2f}x ({_rates(result)}){_errors_note(result)}; rows = 201s: "
+            f"{'yes' if counted else f'NO {added} vs {answered}'}; wijkdeel per round {rates}",
+            "≥ 0.8x",
+            "yes" if ratio >= 0.8 and counted else "no",
             ratio,
-            _detail(result, connections, result.throughput_ratios),
+            _detail(result, connections, result.throughput_ratios)
+            | {"rows_added": added, "answered_2xx": answered},
         )
     ]

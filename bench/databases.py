@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -86,3 +87,14 @@ def create(backend: str, name: str, workdir: Path) -> BenchDatabase:
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     base = base.replace("postgresql://", "postgresql+psycopg://", 1)
     return BenchDatabase("postgresql", name, f"{base}/{name}")
+
+
+def count_rows(db: BenchDatabase, table: str) -> int:
+    """Rows in `table` (a fixed name of ours, never input)."""
+    if db.backend == "sqlite":
+        with contextlib.closing(sqlite3.connect(db.url.removeprefix("sqlite:///"))) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+    url = db.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+        return int(row.fetchone()[0])  # type: ignore[index]

@@ -9,6 +9,8 @@ Kinds of load:
 - `read`: GET `path` + a random id from `ids`, with `headers` (the bearer token);
 - `insert`: POST `path` with a realistic JSON body (a fresh valid BSN each time);
 - `mixed`: `read`, with a share of `insert` requests on `write_path` with `write_headers`;
+- `soak`: `mixed`, and as many again PATCHes of a random id's handling status by the reader
+  (`write_share` each), always the asyncio client;
 - `token`: POST a client-credentials grant with a fresh `private_key_jwt` assertion each time
   (always the asyncio client: every assertion is single-use and signed before the clock starts).
 """
@@ -373,6 +375,14 @@ class _Requests:
         body = signal_body(elfproef_bsn(self.rng, first=self.rng.randint(3, 9)))
         return self._raw("POST", spec.write_path or spec.path, headers, body)
 
+    def _patch(self) -> bytes:
+        # Moving a handling status forward or back: 200 or 409, a write either way.
+        spec = self.spec
+        headers = {"Content-Type": "application/json", **spec.headers}
+        status = self.rng.choice(("acknowledged", "in_progress"))
+        body = json.dumps({"status": status}).encode()
+        return self._raw("PATCH", spec.path + self.rng.choice(spec.ids), headers, body)
+
     def _token(self) -> bytes | None:
         if not self.assertions:
             return None
@@ -394,6 +404,13 @@ class _Requests:
             return self._insert()
         if kind == "mixed":
             return self._insert() if self.rng.random() < self.spec.write_share else self._read()
+        if kind == "soak":
+            draw = self.rng.random()
+            if draw < self.spec.write_share:
+                return self._insert()
+            if draw < 2 * self.spec.write_share:
+                return self._patch()
+            return self._read()
         if kind == "token":
             return self._token()
         raise ValueError(f"unknown load kind {kind}")

@@ -7,7 +7,7 @@ So each ratio figure is the median of per-round ratios, never a ratio of totals.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bench import load
 from bench.load import LoadResult, LoadSpec
@@ -32,6 +32,11 @@ class Pair:
 class Rounds:
     label: str
     pairs: list[Pair]
+    warmup_ok: dict[str, int] = field(default_factory=dict)
+
+    def answered(self, side: str) -> int:
+        """2xx answers of `side` over the whole run, warm-up included."""
+        return self.warmup_ok.get(side, 0) + sum(getattr(p, side).ok for p in self.pairs)
 
     @property
     def throughput_ratios(self) -> list[float]:
@@ -69,8 +74,10 @@ def alternate(
     warmup: float,
 ) -> Rounds:
     """A warm-up run of each, then `rounds` pairs of equal length, baseline first."""
-    for spec in (baseline, wijkdeel):
-        load.run(replace(spec, seconds=warmup))
+    warmup_ok = {
+        side: load.run(replace(spec, seconds=warmup)).ok
+        for side, spec in (("baseline", baseline), ("wijkdeel", wijkdeel))
+    }
     pairs = []
     for n in range(rounds):
         b = load.run(replace(baseline, seconds=seconds, seed=100 + n))
@@ -83,4 +90,4 @@ def alternate(
             file=sys.stderr,
             flush=True,
         )
-    return Rounds(label, pairs)
+    return Rounds(label, pairs, warmup_ok)

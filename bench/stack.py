@@ -22,6 +22,14 @@ class Stack:
     world: World
     baseline: Service | None
     baseline_ids: list[str]
+    baseline_db: databases.BenchDatabase | None = None
+
+    def rows(self) -> dict[str, int]:
+        """Rows in each side's table: what the 201s must add up to."""
+        counts = {"wijkdeel": databases.count_rows(self.installation.db, "signals")}
+        if self.baseline_db is not None:
+            counts["baseline"] = databases.count_rows(self.baseline_db, "case_notes")
+        return counts
 
 
 def _say(message: str) -> None:
@@ -59,12 +67,12 @@ def side_by_side(
         installation, service, world = cleanup.enter_context(
             wijkdeel_only(backend, workdir, signals=signals)
         )
-        baseline, ids = None, []
+        baseline, ids, baseline_db = None, [], None
         if with_baseline:
-            db = databases.create(backend, "wijkdeel_bench_baseline", workdir)
+            db = baseline_db = databases.create(backend, "wijkdeel_bench_baseline", workdir)
             cleanup.callback(db.drop)
             ids = server.seed_baseline(db, signals)
             baseline = server.serve_baseline(db, workdir / "baseline")
             cleanup.callback(baseline.stop)
             _say(f"{baseline.name} on {baseline.base}, pid {baseline.pid}; {len(ids)} rows")
-        yield Stack(backend, installation, service, world, baseline, ids)
+        yield Stack(backend, installation, service, world, baseline, ids, baseline_db)

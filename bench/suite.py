@@ -1,7 +1,7 @@
 """`python -m bench [NAME …] [--quick]`: run the figures, print the table, keep the JSON.
 
-Names: read insert profile token statements memory decisions audit webhooks rewrap (default:
-all).
+Names: read insert profile token statements memory decisions audit webhooks rewrap soak
+(default: all).
 Every server is started for the figure that needs it and stopped after it, every PostgreSQL
 database the bench creates is dropped, and the run's temp dir is removed — also on Ctrl-C.
 """
@@ -34,6 +34,7 @@ NAMES = (
     "audit",
     "webhooks",
     "rewrap",
+    "soak",
 )
 HTTP_NAMES = {"read", "insert", "profile", "token"}
 
@@ -57,6 +58,7 @@ class Options:
     webhook_events: int
     webhook_timeout: float
     rewrap_keys: int
+    soak_seconds: float
     results: Path
     keep: bool
     strict: bool
@@ -78,6 +80,9 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--seconds", type=float, help="length of one load round")
     parser.add_argument("--rounds", type=int, help="rounds per side for each ratio")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--soak-seconds", type=float, help="length of the soak (default 60 s, quick 15 s)"
+    )
     parser.add_argument("--signals", type=int, help="signals seeded for the read figure")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--keep", action="store_true", help="keep the run's temp dir (logs)")
@@ -108,6 +113,7 @@ def parse(argv: list[str]) -> Options:
         webhook_events=1_000 if quick else 10_000,
         webhook_timeout=120.0 if quick else 300.0,
         rewrap_keys=10_000 if quick else 100_000,
+        soak_seconds=args.soak_seconds or (15.0 if quick else 60.0),
         results=args.results,
         keep=args.keep,
         strict=args.strict,
@@ -309,6 +315,17 @@ class Run:
             rewrap.figure(b, self.workdir, count=self.options.rewrap_keys) for b in self.backends()
         ]
 
+    def soak(self) -> list[Figure]:
+        from bench import soak
+
+        o = self.options
+        return [
+            soak.figure(
+                b, self.workdir, seconds=o.soak_seconds, connections=64, signals=o.signals // 2
+            )
+            for b in self.backends()
+        ]
+
     # --- the run ----------------------------------------------------------------------------
 
     def execute(self) -> None:
@@ -343,6 +360,9 @@ class Run:
         if "rewrap" in names:
             _say("\n▶ keys rewrap")
             self.guarded("rewrap", self.rewrap)
+        if "soak" in names:
+            _say("\n▶ soak: 64 connections, mixed reads and writes")
+            self.guarded("soak", self.soak)
 
     def close(self) -> None:
         leftovers = databases.drop_leftovers()

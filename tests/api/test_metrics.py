@@ -80,3 +80,30 @@ def test_with_a_token_only_its_bearers_read_the_metrics(
     db: Database, tmp_path: Path, peer: str, header: dict[str, str], status: int
 ) -> None:
     assert get(db, tmp_path, peer, header, token=TOKEN)[0] == status
+
+
+def _late_wakeups(text: str) -> float:
+    """Wake-ups of the event loop later than 0.25 s, from the lag histogram."""
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#")
+    late = float(values["wijkdeel_event_loop_lag_seconds_count"])
+    return late - float(values['wijkdeel_event_loop_lag_seconds_bucket{le="0.25"}'])
+
+
+def test_the_event_loop_reports_how_late_it_woke(db: Database, tmp_path: Path) -> None:
+    runtime = build_runtime(settings_for_tests(tmp_path / "var"), db=db)
+    with TestClient(create_app(runtime), client=("127.0.0.1", 41000)) as client:
+        before = _late_wakeups(client.get("/metrics").text)
+        client.portal.call(_block_the_loop)  # type: ignore[union-attr]
+        text = client.get("/metrics").text
+    assert _late_wakeups(text) > before
+    stall = next(line for line in text.splitlines() if line.startswith("wijkdeel_event_loop_st"))
+    assert float(stall.split()[-1]) >= 0.25
+
+
+async def _block_the_loop() -> None:
+    import asyncio
+    import time
+
+    await asyncio.sleep(0.15)  # the watcher is asleep now; what follows keeps it from waking
+    time.sleep(0.4)
+    await asyncio.sleep(0.15)
