@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
+from records.bulk import insert_rows
 from records.models import AuditEvent
 
 EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -119,7 +119,7 @@ def record(
     session: Session, draft: AuditDraft, outcome: Outcome, reason: str | None = None
 ) -> None:
     """Add the request's events to the caller's transaction."""
-    session.execute(insert(EVENTS), draft.rows(outcome, reason))
+    insert_rows(session, EVENTS, draft.rows(outcome, reason))
 
 
 def system_event(

@@ -64,7 +64,7 @@ class Statement(NamedTuple):
     postgresql: str
 
 
-def _sql(text: str) -> Statement:
+def statement(text: str) -> Statement:
     """(SQLite, PostgreSQL) spellings of one statement written with :named parameters."""
     return Statement(text, _NAMED.sub(r"%(\1)s", text))
 
@@ -118,7 +118,7 @@ class CallerRow(NamedTuple):
     policy_epoch: int | None
 
 
-_CALLER = _sql(
+_CALLER = statement(
     "SELECT c.status AS c_status, c.partner_id AS c_partner_id, c.role AS c_role,"
     " p.status AS c_partner_status, p.kind AS c_kind,"
     " (SELECT r.jti FROM revoked_tokens r WHERE r.jti = :jti) AS c_revoked,"
@@ -214,7 +214,7 @@ _LIVE_COLUMNS = (
 
 Live = tuple[LiveSignal, list[RecipientRow]]
 
-_LIVE = _sql(
+_LIVE = statement(
     f"SELECT {_LIVE_COLUMNS}"
     " FROM signals s LEFT JOIN signal_recipients r ON r.signal_id = s.id"
     f" WHERE s.subject_index = :subject_index AND {live_sql('s')}"
@@ -245,7 +245,7 @@ def live_about(raw: Raw, subject_index: str, now: datetime) -> list[Live]:
     return _gather(labels, rows)
 
 
-_SIGNAL_AND_LIVE = _sql(
+_SIGNAL_AND_LIVE = statement(
     "SELECT t.id AS t_id, t.sender AS t_sender, t.purpose AS t_purpose,"
     " t.category AS t_category, t.urgency AS t_urgency, t.status AS t_status,"
     " t.subject_index AS t_subject_index, t.subject_ref AS t_subject_ref,"
