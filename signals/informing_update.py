@@ -33,8 +33,7 @@ def record_later(
     subject = orjson.loads(key.open(signal.id, "subject", signal.subject)) if signal.subject else {}
     birth = subject.get("birthDate")
     apply(tx, signal, key, informing, date.fromisoformat(birth) if birth else None)
-    if tx.audit.reason is None:
-        tx.audit.reason = f"informing:{informing.status}"
+    tx.audit.reason = f"informing:{informing.status}"
     signal.updated_at = tx.now
     tx.session.add(signal)
     tx.session.flush()
