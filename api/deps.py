@@ -20,7 +20,7 @@ from api.ratelimit import retry_after_header
 from audit.events import AuditDraft
 from auth import jwt
 from auth.caller import Caller
-from auth.tokens import caller_from
+from auth.tokens import caller_from, professional_of
 from core.errors import Forbidden, TooManyRequests, Unauthorized
 from records.pages import MAX_LIMIT
 from wijkdeel.runtime import Runtime
@@ -58,6 +58,9 @@ def verified_claims(request: Request, rt: Runtime, event: AuditDraft) -> dict[st
         role=claims["role"],
         purpose=claims.get("purpose"),
     )
+    # NEN 7513 asks for the person: every event of a request made for a professional names
+    # them, by the partner's own id (the event's partner scopes it).
+    event.actor_professional = professional_of(claims)
     return claims
 
 

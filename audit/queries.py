@@ -30,6 +30,9 @@ _AT = FIELDS.index("at")
 _ROLE = FIELDS.index("role")
 _LATER = len(FIELDS)
 EXPORT_CHUNK = 2000
+# The event each change of informing leaves (signals.informing); its reason is
+# `informing:<status>`, which is what the `informing` filter reads.
+INFORMING_ACTION = "signal.informing"
 # How much an auditor's read seals itself before reading (the worker normally has done it).
 SEAL_BATCHES = 5
 
@@ -43,6 +46,8 @@ class EventFilter:
     subject_ref: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    informing: str | None = None
+    """Only the events that record informing the family (`signal.informing`) in this state."""
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where = [events.c.seq.is_not(None)]
@@ -55,6 +60,9 @@ class EventFilter:
         ):
             if value is not None:
                 where.append(column == value)
+        if self.informing is not None:
+            where.append(events.c.action == INFORMING_ACTION)
+            where.append(events.c.reason == f"informing:{self.informing}")
         if self.since is not None:
             where.append(events.c.at >= self.since)
         if self.until is not None:
@@ -71,6 +79,7 @@ class EventFilter:
                 ("clientId", self.client_id),
                 ("action", self.action),
                 ("outcome", self.outcome),
+                ("informing", self.informing),
                 ("since", rfc3339(self.since) if self.since else None),
                 ("until", rfc3339(self.until) if self.until else None),
             )

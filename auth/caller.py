@@ -19,6 +19,7 @@ class Caller:
     expires_at: datetime
     jti: str
     policy_epoch: int | None = None  # read with the caller, so the policy cache needs no query
+    professional: str | None = None  # the partner's id of the professional it acts for (`act`)
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from auth import jwt
+from auth.actors import Actor, ActorRefused, verify_actor
 from auth.secrets import SecretHasher
 from core.errors import DomainError
 from records.models import Client, Partner, UsedAssertion
@@ -197,6 +198,27 @@ class ClientAuthenticator:
             client, _partner(session, client), assertion_jti=jti, assertion_expires=expires
         )
 
+    def actor(self, client: Client, token: str, now: datetime) -> Actor:
+        """The professional `client` acts for, from an actor token signed with its own key."""
+        if client.auth_method != "private_key_jwt" or not client.jwks:
+            raise OAuthError(
+                "invalid_grant",
+                "an actor token is signed with the client's registered key; this client has none",
+            )
+        try:
+            return verify_actor(
+                token,
+                client_id=client.id,
+                keys=self._keys(client),
+                audiences={self._token_endpoint, self._issuer},
+                max_lifetime=self._max_lifetime,
+                now=now,
+            )
+        except ActorRefused as error:
+            # RFC 8693 §2.2.2 answers a bad actor token with invalid_request; the grant it
+            # would have widened is what is refused, so invalid_grant says more.
+            raise OAuthError("invalid_grant", f"actor token refused: {error.reason}") from None
+
     def _keys(self, client: Client) -> dict[str, jwt.Key]:
         jwks = client.jwks or {"keys": []}
         fingerprint = repr(jwks)
@@ -219,6 +241,18 @@ def remember_assertion(session: Session, client_id: str, jti: str, expires: date
         raise OAuthError(
             "invalid_client", "client assertion refused: already used", status=401
         ) from None
+
+
+def remember_actor(session: Session, client_id: str, actor: Actor) -> None:
+    """Record an actor token's jti in the same store (under its own prefix, so it never meets
+    a client assertion's); a second use is refused."""
+    try:
+        with session.begin_nested():
+            session.add(
+                UsedAssertion(client_id=client_id, jti=f"act:{actor.jti}", expires_at=actor.expires)
+            )
+    except IntegrityError:
+        raise OAuthError("invalid_grant", "actor token refused: already used") from None
 
 
 def assertion_used(session: Session, client_id: str, jti: str) -> bool:

@@ -79,12 +79,14 @@ def verify(
     required: Collection[str],
     now: float,
     header: Mapping[str, Any] | None = None,
+    audience_optional: bool = False,
 ) -> dict[str, Any]:
     """Verify signature and claims; returns the claims or raises TokenError.
 
     `keys` maps kid to key ("" for a key registered without one); a token without `kid` is
     only accepted when there is one key.
-    `typ` lists the accepted header values (None: absent). `audience` is any-of.
+    `typ` lists the accepted header values (None: absent). `audience` is any-of; with
+    `audience_optional` a token without `aud` passes (one with it must still name us).
     """
     header = header if header is not None else unverified_header(token)
     if header.get("typ") not in typ:
@@ -118,7 +120,7 @@ def verify(
     _check_times(claims, now, leeway)
     aud = claims.get("aud")
     auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    if not any(a in audience for a in auds):
+    if not (audience_optional and aud is None) and not any(a in audience for a in auds):
         raise TokenError("wrong_audience")
     for name in required:
         value = claims.get(name)

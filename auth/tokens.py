@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from auth import jwt
+from auth.actors import is_professional_id
 from auth.caller import Caller
 from auth.clients import OAuthError
 from auth.keys import SigningKeys
@@ -59,8 +60,10 @@ def issue(
     audience: str,
     ttl: int,
     now: datetime,
+    actor: str | None = None,
 ) -> Grant:
-    """Mint an access token for an authenticated client; raises OAuthError when refused."""
+    """Mint an access token for an authenticated client; raises OAuthError when refused.
+    With `actor` (a verified professional's id) it carries `act: {sub}` (RFC 8693 §4.1)."""
     if partner.status != "active":
         raise OAuthError("unauthorized_client", "the client's partner is suspended")
     try:
@@ -95,6 +98,8 @@ def issue(
     }
     if purpose:
         claims["purpose"] = purpose
+    if actor is not None:
+        claims["act"] = {"sub": actor}
     token = jwt.sign(claims, keyset.signer, kid=keyset.signer_kid, typ=ACCESS_TOKEN_TYPE)
     return Grant(token, ttl, claims["scope"], purpose, jti)
 
@@ -144,7 +149,17 @@ class TokenVerifier:
         )
         if claims["sub"] != claims["client_id"] or not isinstance(claims["scope"], str):
             raise jwt.TokenError("invalid_claims")
+        if "act" in claims and professional_of(claims) is None:
+            raise jwt.TokenError("invalid_claims")
         return claims
+
+
+def professional_of(claims: dict[str, Any]) -> str | None:
+    """The professional a token's `act` claim names, if it names one well-formed."""
+    act = claims.get("act")
+    if isinstance(act, dict) and set(act) == {"sub"} and is_professional_id(act["sub"]):
+        return str(act["sub"])
+    return None
 
 
 def caller_from(raw: Raw, claims: dict[str, Any]) -> Caller:
@@ -175,6 +190,7 @@ def caller_from(raw: Raw, claims: dict[str, Any]) -> Caller:
         expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
         jti=claims["jti"],
         policy_epoch=int(row.policy_epoch or 0),
+        professional=professional_of(claims),
     )
 
 

@@ -1,4 +1,4 @@
-"""The four events, each built here so that nothing personal can slip into a payload."""
+"""The events, each built here so that nothing personal can slip into a payload."""
 
 from __future__ import annotations
 
@@ -90,4 +90,16 @@ def consent_withdrawn(
         data=dict.fromkeys(consent.recipients, payload),
         now=now,
         max_attempts=max_attempts,
+    )
+
+
+def informing_due(session: Session, signal: Signal, *, now: datetime, max_attempts: int) -> None:
+    """To the sender: a postponement of informing the family has ended (ids only)."""
+    emit(
+        session,
+        type="signal.informing_due",
+        partner=signal.sender,
+        now=now,
+        max_attempts=max_attempts,
+        data={"signalId": signal.id, "purpose": signal.purpose},
     )

@@ -22,7 +22,13 @@ from records.bulk import insert_all
 from records.ids import time_ordered_id
 from records.models import Delivery, OutboxEvent
 
-EVENT_TYPES = ("signal.created", "signal.updated", "match.created", "consent.withdrawn")
+EVENT_TYPES = (
+    "signal.created",
+    "signal.updated",
+    "match.created",
+    "consent.withdrawn",
+    "signal.informing_due",
+)
 
 
 def new_event_id(now: datetime) -> str:

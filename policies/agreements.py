@@ -33,6 +33,8 @@ class Rule:
     legal_basis: str
     requires_consent: bool
     retention_days: int
+    requires_professional: bool = False
+    """Sending under this rule needs a professional acting for the sender (an actor token)."""
 
 
 @dataclass(frozen=True, slots=True)

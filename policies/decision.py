@@ -25,6 +25,10 @@ class ShareRequest:
     subject_tag: str | None = None
     """The keyed tag of the signal subject's birth date, if it records one: a consent for a
     subject with another birth date does not count."""
+    professional: bool | None = None
+    """Whether a professional acts for the sender (True/False) when a signal is sent; None when
+    a share is decided again at reading, where a rule's `requires_professional` binds nothing:
+    it is about who sends, not who reads."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from policies.vocabulary import (
     KIND_PREFIX,
     NO_AGREEMENT,
     PARTNER_SUSPENDED,
+    PROFESSIONAL_REQUIRED,
     PURPOSE_MISMATCH,
     REASONS,
     SIGNAL_FIELDS,
@@ -45,6 +46,7 @@ class _Candidate:
     purposes: frozenset[str]
     categories: frozenset[str]
     needs_consent: bool
+    needs_professional: bool
     fields: tuple[str, ...]
     retention_days: int
     ground: Ground
@@ -68,6 +70,7 @@ class _Candidate:
             # Validation forbids consent as legal basis without required consent; should such a
             # rule slip through anyway, it must not share without consent.
             needs_consent=rule.requires_consent or rule.legal_basis == "consent",
+            needs_professional=rule.requires_professional,
             fields=tuple(field for field in SIGNAL_FIELDS if field in rule.fields),
             retention_days=rule.retention_days,
             ground=Ground(agreement.id, agreement.version, index, rule, rule.legal_basis, None),
@@ -241,6 +244,9 @@ def decide(
                     ground.legal_basis,
                     standing.consent_id,
                 )
+            if candidate.needs_professional and request.professional is False:
+                failures.add(PROFESSIONAL_REQUIRED)
+                continue
             passing.append(ground)
             fields.update(candidate.fields)
             if not retention_days or candidate.retention_days < retention_days:

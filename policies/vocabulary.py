@@ -46,6 +46,7 @@ CATEGORY_NOT_SHARED: Final = "category_not_shared"
 CONSENT_REQUIRED: Final = "consent_required"
 CONSENT_WITHDRAWN: Final = "consent_withdrawn"
 CONSENT_SUBJECT_MISMATCH: Final = "consent_subject_mismatch"
+PROFESSIONAL_REQUIRED: Final = "professional_required"
 FIELD_NOT_SHARED: Final = "field_not_shared"
 
 # The order in which the engine checks things, so a denial reads from the most general cause to
@@ -63,6 +64,7 @@ REASONS: Final = (
     CONSENT_REQUIRED,
     CONSENT_SUBJECT_MISMATCH,
     CONSENT_WITHDRAWN,
+    PROFESSIONAL_REQUIRED,
     FIELD_NOT_SHARED,
 )
 

@@ -39,6 +39,8 @@ def to_policy(document: dict[str, Any], version: int) -> Agreement:
                 legal_basis=rule["legalBasis"],
                 requires_consent=bool(rule["requiresConsent"]),
                 retention_days=int(rule["retentionDays"]),
+                # Documents stored before the rule existed do not hold it: no professional asked.
+                requires_professional=bool(rule.get("requiresProfessional", False)),
             )
             for rule in document["rules"]
         ),

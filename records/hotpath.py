@@ -156,6 +156,9 @@ class SignalRow(NamedTuple):
     summary: bytes | None
     details: bytes | None
     contact: bytes | None
+    sender_professional: bytes | None
+    informing: bytes | None
+    informing_status: str
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
@@ -192,7 +195,15 @@ class RecipientRow(NamedTuple):
     updated_at: datetime
 
 
-_CONTENT = ("subject", "summary", "details", "contact", "wrapped")
+_CONTENT = (
+    "subject",
+    "summary",
+    "details",
+    "contact",
+    "sender_professional",
+    "informing",
+    "wrapped",
+)
 _TIMES = ("created_at", "updated_at", "expires_at", "erased_at")
 _signal = Decoder(
     SignalRow, "t_", {**dict.fromkeys(_CONTENT, _blob), **dict.fromkeys(_TIMES, _moment)}
@@ -257,6 +268,9 @@ _SIGNAL_AND_LIVE = statement(
     " CASE WHEN s.id = t.id THEN t.summary END AS t_summary,"
     " CASE WHEN s.id = t.id THEN t.details END AS t_details,"
     " CASE WHEN s.id = t.id THEN t.contact END AS t_contact,"
+    " CASE WHEN s.id = t.id THEN t.sender_professional END AS t_sender_professional,"
+    " CASE WHEN s.id = t.id THEN t.informing END AS t_informing,"
+    " t.informing_status AS t_informing_status,"
     " t.created_at AS t_created_at, t.updated_at AS t_updated_at,"
     " t.expires_at AS t_expires_at, t.erased_at AS t_erased_at,"
     " CASE WHEN s.id = t.id THEN k.wrapped END AS t_wrapped, k.wrap_version AS t_wrap_version,"

@@ -37,9 +37,10 @@ class PolicyView:
         consents: Sequence[Consent],
         now: datetime,
         subject_tag: str | None = None,
+        professional: bool | None = None,
     ) -> Decision:
         request = ShareRequest(
-            self.party(sender), self.party(recipient), purpose, category, subject_tag
+            self.party(sender), self.party(recipient), purpose, category, subject_tag, professional
         )
         return decide(self.policy, request, consents, now)
 

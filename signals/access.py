@@ -97,6 +97,12 @@ class Sight:
         recipient whose rule grants `subject`."""
         return self.allowed and (self.role == "sender" or "subject" in self.fields)
 
+    @property
+    def professional(self) -> bool:
+        """Whether the partner may know which professional sent it, and how to reach them:
+        the sender, and a recipient whose rule grants `contact`."""
+        return self.allowed and (self.role == "sender" or "contact" in self.fields)
+
 
 NOTHING = Sight("none", None, ())
 

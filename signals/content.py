@@ -12,6 +12,8 @@ from records.hotpath import SignalRow
 from records.models import Signal
 
 CONTENT_FIELDS = ("subject", "summary", "details", "contact")
+# Sealed fields that hold JSON (the others hold text).
+_JSON_FIELDS = frozenset({"subject", "contact", "sender_professional", "informing"})
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class Content:
     summary: str
     details: str | None
     contact: dict[str, Any] | None
+    # Who sent it for the partner: name, function, work contact (None: the system alone).
+    sender_professional: dict[str, Any] | None = None
 
     def seal_into(self, signal: Signal, key: DataKeyHandle) -> None:
         signal.data_key_id, signal.data_key_version = key.id, key.version
@@ -31,6 +35,10 @@ class Content:
         signal.contact = (
             key.seal(signal.id, "contact", orjson.dumps(self.contact)) if self.contact else None
         )
+        if self.sender_professional is not None:
+            signal.sender_professional = key.seal(
+                signal.id, "sender_professional", orjson.dumps(self.sender_professional)
+            )
 
 
 def open_fields(
@@ -43,5 +51,5 @@ def open_fields(
         if blob is None:
             continue
         plain = key.open(signal.id, name, blob)
-        opened[name] = orjson.loads(plain) if name in ("subject", "contact") else plain.decode()
+        opened[name] = orjson.loads(plain) if name in _JSON_FIELDS else plain.decode()
     return opened

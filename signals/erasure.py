@@ -22,6 +22,8 @@ from wijkdeel.unit import Tx
 def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:
     data_key_id = signal.data_key_id
     signal.subject = signal.summary = signal.details = signal.contact = None
+    signal.sender_professional = signal.informing = None
+    signal.informing_due_at = None
     signal.data_key_id = None
     signal.erased_at, signal.erase_reason, signal.status = now, reason, "erased"
     signal.updated_at = now

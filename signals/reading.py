@@ -109,7 +109,10 @@ def read(tx: Tx, caller: Caller, signal_id: str) -> Readout:
     content: dict[str, Any] = {}
     if row.wrapped is not None and row.data_key_id is not None and row.wrap_version is not None:
         key = unwrap(tx.runtime.keyrings, row.data_key_id, row.wrap_version, row.wrapped)
-        content = open_fields(row, key, seen.fields)
+        # Informing goes to whoever may read the signal; the sending professional as `Sight`
+        # says.
+        extra = ("sender_professional", "informing") if seen.professional else ("informing",)
+        content = open_fields(row, key, seen.fields + extra)
     related = (
         [s for s in linked_for(tx, caller.partner, caller.purpose, about) if s.id != row.id]
         if seen.links

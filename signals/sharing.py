@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -14,12 +15,15 @@ from core.errors import Forbidden, Invalid
 from notifications import events
 from policies import Decision
 from policies.vocabulary import NO_AGREEMENT, REASONS
+from records import professionals
 from records.bulk import insert_all
 from records.fields import new_data_key
 from records.ids import time_ordered_id
 from records.models import Signal, SignalRecipient
 from records.subjects import elfproef
 from signals.content import Content
+from signals.informing import PENDING, Informing
+from signals.informing import apply as apply_informing
 from signals.matches import record_matches
 from wijkdeel.unit import Tx
 
@@ -32,6 +36,7 @@ class NewSignal:
     category: str
     urgency: str
     recipients: list[str] | None
+    informing: Informing = PENDING
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
             consents=consents,
             now=tx.now,
             subject_tag=subject_tag,
+            professional=caller.professional is not None,
         )
 
     named = list(dict.fromkeys(new.recipients)) if new.recipients else None
@@ -129,8 +135,13 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
         updated_at=now,
         expires_at=now + timedelta(days=retention),
     )
+    content = new.content
+    if caller.professional is not None:
+        signal.sender_professional_id = caller.professional
+        content = replace(content, sender_professional=_professional(tx, caller))
     key = new_data_key(tx.session, tx.runtime.keyrings.get(), now)
-    new.content.seal_into(signal, key)
+    content.seal_into(signal, key)
+    apply_informing(tx, signal, key, new.informing, new.birth_date)
     insert_all(tx.session, [signal])
     recipients = [
         SignalRecipient(
@@ -161,6 +172,21 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
     )
     new_matches = record_matches(tx, signal, [r.partner_id for r in recipients])
     return Shared(signal, recipients, allowed, new_matches)
+
+
+def _professional(tx: Tx, caller: Caller) -> dict[str, Any]:
+    """The sending professional's details as their latest actor token gave them (a copy: the
+    signal keeps what was true when it was sent)."""
+    assert caller.professional is not None
+    details = professionals.details_of(
+        tx.session, tx.runtime.keyrings, caller.partner, caller.professional
+    )
+    if details is None:
+        raise Forbidden(
+            "the professional this token acts for is no longer known; get a new token",
+            code="professional_unknown",
+        )
+    return details
 
 
 def _share_events(audit: AuditDraft, signal: Signal, allowed: dict[str, Decision]) -> None:

@@ -311,3 +311,58 @@ def make_neighbourhood(
         wijkteam=make_client(client, admin_token, partner="wijkteam-noord", method=method),
         admin_token=admin_token,
     )
+
+
+ACTOR_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+PETRA = {"sub": "mw-0042", "name": "Petra Jansen", "function": "jongerenwerker"}
+
+
+def actor_token(
+    creds: Credentials,
+    *,
+    lifetime: int = 60,
+    jti: str | None = None,
+    now: float | None = None,
+    pem: str | None = None,
+    **claims: Any,
+) -> str:
+    """An actor token for a professional of the client's partner (Petra by default), signed
+    with the client's key (or `pem`); a claim given as None is left out."""
+    moment = int(now if now is not None else time.time())
+    body: dict[str, Any] = {
+        "iss": creds.client_id,
+        **PETRA,
+        "email": "petra@kinderwerk.example",
+        "iat": moment,
+        "exp": moment + lifetime,
+        "jti": jti if jti is not None else secrets.token_urlsafe(16),
+    }
+    body.update(claims)
+    body = {name: value for name, value in body.items() if value is not None}
+    headers = {"kid": creds.kid} if creds.kid and pem is None else None
+    key = pem if pem is not None else creds.private_pem
+    assert key is not None
+    return jose_jwt.encode(body, key, algorithm="ES256", headers=headers)
+
+
+def actor_form(
+    creds: Credentials, *, purpose: str = "signalering", actor: str | None = None, **claims: Any
+) -> dict[str, str]:
+    """A token request by private_key_jwt that acts for a professional."""
+    return {
+        "grant_type": "client_credentials",
+        "purpose": purpose,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion(creds),
+        "actor_token": actor if actor is not None else actor_token(creds, **claims),
+        "actor_token_type": ACTOR_TOKEN_TYPE,
+    }
+
+
+def professional_token(
+    client: TestClient, creds: Credentials, *, purpose: str = "signalering", **claims: Any
+) -> str:
+    """An access token of a private_key_jwt client acting for a professional."""
+    response = client.post("/v1/oauth/token", data=actor_form(creds, purpose=purpose, **claims))
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])

@@ -1,5 +1,6 @@
 """Background work beside the API (or alone, as `wijkdeel worker`): delivering webhooks,
-sealing the audit chain, erasing signals past their retention, forgetting expired token records."""
+sealing the audit chain, erasing signals past their retention, forgetting expired token records,
+reminding senders whose postponement of informing the family has ended."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from audit.chain import seal_pending
 from notifications.delivery import Deliverer
 from records.models import RevokedToken, UsedAssertion
 from signals.erasure import sweep_expired
+from signals.informing import remind_due
 from wijkdeel.runtime import Runtime
 
 log = logging.getLogger("wijkdeel.worker")
@@ -36,6 +38,19 @@ def sweep_all(runtime: Runtime) -> int:
             swept = sweep_expired(session, now, skip_locked=not db.is_sqlite)
         total += swept
         if not swept:
+            return total
+
+
+def remind_informing(runtime: Runtime) -> int:
+    """Tell senders whose postponement of informing has ended, a batch per transaction."""
+    total, now, db = 0, runtime.now(), runtime.db
+    while True:
+        with db.session() as session:
+            reminded = remind_due(
+                session, now, max_attempts=runtime.max_attempts, skip_locked=not db.is_sqlite
+            )
+        total += reminded
+        if not reminded:
             return total
 
 
@@ -78,6 +93,7 @@ class BackgroundWorker:
                 lambda: purge_expired_token_records(runtime),
             ),
             Job("retention", settings.sweep_interval, lambda: sweep_all(runtime)),
+            Job("informing-due", settings.sweep_interval, lambda: remind_informing(runtime)),
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

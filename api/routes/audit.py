@@ -74,6 +74,14 @@ SubjectFilter = Annotated[
     str | None,
     Query(alias="subjectRef", pattern=SUBJECT_REF_PATTERN, description="the child's pseudonym"),
 ]
+InformingFilter = Annotated[
+    Literal["informed", "postponed", "pending"] | None,
+    Query(
+        description="only the events that record informing the family (action "
+        "`signal.informing`, one per signal sent and per later change) in this state; their "
+        "`reason` is `informing:<state>` and `subjectRef` names the child"
+    ),
+]
 Since = Annotated[
     AwareDatetime | None, Query(description="at or after this moment (RFC 3339 with offset)")
 ]
@@ -128,6 +136,7 @@ async def list_events(
     subject_ref: SubjectFilter = None,
     since: Since = None,
     until: Until = None,
+    informing: InformingFilter = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Any:
@@ -140,6 +149,7 @@ async def list_events(
         subject_ref=subject_ref,
         since=since,
         until=until,
+        informing=informing,
     )
     answer = await unit.write(lambda tx, _: _search(tx, where, media, cursor, limit))
     if isinstance(answer, Export):

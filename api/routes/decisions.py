@@ -48,6 +48,7 @@ def _explain(tx: Tx, body: DecisionRequest) -> DecisionPublic:
         category=body.category,
         consents=consents,
         now=tx.now,
+        professional=body.professional,
     )
     audit.purpose = body.purpose
     audit.basis(
@@ -92,4 +93,5 @@ def _rule(rule: Rule) -> dict[str, object]:
         "legalBasis": rule.legal_basis,
         "requiresConsent": rule.requires_consent,
         "retentionDays": rule.retention_days,
+        "requiresProfessional": rule.requires_professional,
     }

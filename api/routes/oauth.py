@@ -17,10 +17,12 @@ from api.ratelimit import retry_after_header
 from api.schemas.oauth import Introspection, OAuthErrorBody, TokenResponse
 from audit.events import AuditDraft, record
 from auth import jwt, tokens
-from auth.clients import Authenticated, OAuthError, remember_assertion
+from auth.actors import ACTOR_TOKEN_TYPE, Actor
+from auth.clients import Authenticated, OAuthError, remember_actor, remember_assertion
 from core.errors import DomainError
 from policies import purposes_for
 from policies.vocabulary import is_slug
+from records import professionals
 from wijkdeel.runtime import Runtime
 from wijkdeel.unit import Tx
 
@@ -50,9 +52,22 @@ _CLIENT_AUTH = (
     ("client_assertion", "an ES256 JWT signed with the client's registered key", False),
     ("client_id", "optional with either method; must match the credentials", False),
 )
+_ACTOR = (
+    (
+        "actor_token",
+        "acting for a professional (partner clients with a registered key): an ES256 JWT "
+        "signed with that key; `iss` = client id, `sub` = the partner's stable id for the "
+        "professional (1 to 64 of A-Z a-z 0-9 . _ -), `name`, `function`, optional `email` and "
+        "`phone` (work contact), `iat`, `exp` (at most the assertion lifetime ahead), `jti` "
+        "(single use), optional `aud` (this endpoint or the issuer)",
+        False,
+    ),
+    ("actor_token_type", ACTOR_TOKEN_TYPE, False),
+)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     "400": {
-        "description": "RFC 6749 §5.2 error: invalid_request, invalid_scope, unauthorized_client",
+        "description": "RFC 6749 §5.2 error: invalid_request, invalid_scope, "
+        "unauthorized_client, invalid_grant (an actor token refused)",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/OAuthErrorBody"}},
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/OAuthErrorBody"}},
@@ -188,7 +203,11 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
         "`iss` = `sub` = client id, `aud` = this endpoint or the issuer, `exp` at most "
         "WIJKDEEL_ASSERTION_MAX_LIFETIME ahead (default an hour), a `jti` never used before) "
         "or HTTP Basic with the client secret. "
-        "Partner clients must ask for one `purpose` of an active agreement they are party to."
+        "Partner clients must ask for one `purpose` of an active agreement they are party to. "
+        "With `actor_token` the token acts for a professional: it carries `act: {sub}`, every "
+        "audit event of its requests names the professional, and a signal sent with it records "
+        "them as `senderProfessional` (their details are kept sealed per partner, not in the "
+        "token). A wrong, foreign, expired or reused actor token is refused (`invalid_grant`)."
     ),
     response_model=TokenResponse,
     responses={**_ERRORS, "429": {"description": "rate limited"}},
@@ -199,6 +218,7 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
             ("scope", "space-separated; default: every scope of the client's role", False),
             ("purpose", "required for partner clients: the one purpose the token is for", False),
             *_CLIENT_AUTH,
+            *_ACTOR,
         ),
     },
 )
@@ -219,6 +239,7 @@ async def token(request: Request) -> Response:
                 "invalid_scope", "purpose is not a purpose word of an agreement (a slug)"
             )
         event.purpose = purpose
+        actor = _actor(tx, authenticated, form)
         granted = tokens.issue(
             authenticated.client,
             authenticated.partner,
@@ -230,7 +251,17 @@ async def token(request: Request) -> Response:
             audience=rt.settings.audience,
             ttl=rt.settings.token_ttl,
             now=event.at,
+            actor=actor.sub if actor else None,
         )
+        if actor is not None:
+            professionals.remember(
+                tx.session,
+                rt.keyrings,
+                partner_id=authenticated.partner.id,
+                sub=actor.sub,
+                details=actor.details(),
+                now=tx.now,
+            )
         event.resource_id = granted.jti
         return TokenResponse(
             access_token=granted.access_token,
@@ -246,6 +277,25 @@ async def token(request: Request) -> Response:
     return Response(
         answer.model_dump_json(exclude_none=True), media_type="application/json", headers=NO_STORE
     )
+
+
+def _actor(tx: Tx, authenticated: Authenticated, form: dict[str, str]) -> Actor | None:
+    """The professional a token request acts for, verified and its token used up; None when
+    it acts for nobody."""
+    value, kind = form.get("actor_token"), form.get("actor_token_type")
+    if value is None and kind is None:
+        return None
+    if not value or kind != ACTOR_TOKEN_TYPE:
+        raise OAuthError(
+            "invalid_request", f"actor_token needs actor_token_type={ACTOR_TOKEN_TYPE}"
+        )
+    if authenticated.client.role != "partner":
+        raise OAuthError("invalid_request", "only a partner client acts for a professional")
+    actor = tx.runtime.authenticator.actor(authenticated.client, value, tx.now)
+    # Single use, also when the request is refused further on (as a client assertion is).
+    remember_actor(tx.session, authenticated.client.id, actor)
+    tx.audit.actor_professional = actor.sub
+    return actor
 
 
 def _presented(rt: Runtime, form: dict[str, str], event: AuditDraft) -> dict[str, Any] | None:

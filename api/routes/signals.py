@@ -12,8 +12,11 @@ from pydantic import AwareDatetime
 from api.context import audited
 from api.deps import Cursor, Limit, Unit, unit_for
 from api.schemas.signals import (
+    Informed,
+    InformingBody,
     MatchPage,
     MatchPublic,
+    Postponed,
     SignalCreate,
     SignalCreated,
     SignalPage,
@@ -21,9 +24,10 @@ from api.schemas.signals import (
     SignalUpdate,
 )
 from auth.caller import Caller
-from signals import erasure, handling, reading, sharing
+from signals import erasure, handling, informing_update, reading, sharing
 from signals.access import CONTENT_FIELDS, RecipientFacts, Sight, SignalFacts
 from signals.content import Content
+from signals.informing import PENDING, Informing
 from signals.matches import matches_for
 from wijkdeel.unit import Tx
 
@@ -78,6 +82,14 @@ def metadata(
     return answer
 
 
+def _informing(body: InformingBody | None) -> Informing:
+    if isinstance(body, Informed):
+        return Informing(body.status, tuple(body.parties), at=body.at, method=body.method)
+    if isinstance(body, Postponed):
+        return Informing(body.status, reason=body.reason, until=body.until)
+    return PENDING
+
+
 def _related(signal: SignalFacts) -> dict[str, Any]:
     return {
         "id": signal.id,
@@ -96,7 +108,12 @@ def _related(signal: SignalFacts) -> dict[str, Any]:
     "the token's purpose, the category), where consent, if required, is in force; or with the "
     "named `recipients`, if every one of them is lawful (403 with `reasons` otherwise). Nothing "
     "is stored on a refusal. Content is encrypted per field; `expiresAt` follows the shortest "
-    "retention of the rules used.",
+    "retention of the rules used. A token acting for a professional records them as "
+    "`senderProfessional`; a rule with `requiresProfessional` grants nothing without one "
+    "(403 `professional_required`). `informing` (default pending) is checked against the "
+    "child's age by `subject.birthDate` (422 with the rule's word: `guardian_required`, "
+    "`child_required`, `guardian_not_allowed`, `birth_date_required`, `until_not_after_today`, "
+    "`until_too_far`, `at_in_future`).",
     response_model=SignalCreated,
     openapi_extra=audited("signal.create", "signal"),
 )
@@ -112,6 +129,7 @@ async def create_signal(body: SignalCreate, unit: Writer) -> Response:
         category=body.category,
         urgency=body.urgency,
         recipients=body.recipients,
+        informing=_informing(body.informing),
     )
 
     def send(tx: Tx, caller: Caller) -> dict[str, Any]:
@@ -177,7 +195,10 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
         readout = reading.read(tx, caller, id)
         signal, recipients = readout.signal, readout.recipients
         answer = metadata(tx, signal, recipients, caller.partner, readout.sight)
-        answer.update(readout.content)
+        content = dict(readout.content)
+        answer["senderProfessional"] = content.pop("sender_professional", None)
+        answer["informing"] = content.pop("informing", None) or {"status": signal.informing_status}
+        answer.update(content)
         decision = readout.sight.decision
         answer["legalBasis"] = decision.legal_basis if decision else None
         answer["relatedSignals"] = [_related(s) for s in readout.related]
@@ -199,9 +220,14 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
 
 @router.patch(
     "/signals/{id}",
-    summary="A recipient moves its handling forward",
+    summary="A recipient moves its handling forward; the sender records informing",
+    description="`status` (a recipient: acknowledged, in_progress, closed; only forward) and/or "
+    "`informing` (the sender: informed, postponed or pending, checked against the child's age "
+    "as at POST; once informed it stays informed). A postponement's end raises "
+    "`signal.informing_due` to the sender. Informing leaves a `signal.informing` audit event "
+    "whose reason is `informing:<status>`.",
     responses={
-        409: {"description": "the status would move backwards"},
+        409: {"description": "the status would move backwards, or informing would be undone"},
         410: {"description": "the signal has been erased"},
     },
     response_model_exclude_unset=True,
@@ -209,7 +235,13 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
 )
 async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> SignalCreated:
     def work(tx: Tx, caller: Caller) -> SignalCreated:
-        signal, recipients, seen = handling.set_status(tx, caller, id, body.status)
+        changed = None
+        if body.status is not None:
+            changed = handling.set_status(tx, caller, id, body.status)
+        if body.informing is not None:
+            changed = informing_update.record_later(tx, caller, id, _informing(body.informing))
+        assert changed is not None  # the schema asks for one of them
+        signal, recipients, seen = changed
         return SignalCreated.model_validate(metadata(tx, signal, recipients, caller.partner, seen))
 
     return await unit.write(work)

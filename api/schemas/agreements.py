@@ -54,6 +54,12 @@ class RuleBody(Body):
     legal_basis: str = Field(max_length=32, description="GDPR art. 6(1) basis")
     requires_consent: bool
     retention_days: int = Field(description="1 to 730")
+    requires_professional: bool = Field(
+        default=False,
+        description="sending under this rule needs a professional acting for the sender (a "
+        "token with an actor token); without one the rule grants nothing "
+        "(`professional_required`). Reading is not bound by it",
+    )
 
 
 class AgreementBody(Body):
@@ -85,6 +91,7 @@ class RulePublic(Public):
     legal_basis: str
     requires_consent: bool
     retention_days: int
+    requires_professional: bool = False
 
 
 class AgreementPublic(Public):
@@ -137,6 +144,11 @@ class DecisionRequest(Body):
     purpose: str = Field(max_length=64)
     category: str = Field(max_length=64)
     subject: SubjectRef | None = None
+    professional: bool | None = Field(
+        default=None,
+        description="whether a professional acts for the sender; absent: a rule's "
+        "`requiresProfessional` is not asked about (as when a signal is read)",
+    )
 
 
 class AgreementRefPublic(BaseModel):

@@ -10,6 +10,7 @@ from records.models.keys import AuditKey, MasterKey, SigningKey
 from records.models.notifications import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.models.partners import Client, Partner
 from records.models.people import Person, PersonSession, SignInThrottle
+from records.models.professionals import Professional
 from records.models.signals import Match, Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
@@ -33,6 +34,7 @@ __all__ = [
     "Partner",
     "Person",
     "PersonSession",
+    "Professional",
     "RevokedToken",
     "SignInThrottle",
     "Signal",

@@ -32,6 +32,20 @@ class Signal(SQLModel, table=True):
     summary: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     details: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     contact: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The professional who sent it: the partner's own id for them, and a sealed copy of their
+    # name, function and work contact as they were when it was sent.
+    sender_professional_id: str | None = Field(default=None, max_length=64)
+    sender_professional: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    # Informing the family (AVG art. 13/14): the state in clear (auditors and the reminder
+    # need it), the details sealed; `informing_due_at` is when a postponement ends, cleared once
+    # the sender has been told.
+    informing_status: str = Field(
+        default="pending", max_length=16, sa_column_kwargs={"server_default": "pending"}
+    )
+    informing: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    informing_due_at: datetime | None = timestamp(nullable=True, index=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
     expires_at: datetime = timestamp(index=True)

@@ -119,6 +119,8 @@ def reference_decide(
                 if mismatched
                 else "consent_required"
             )
+        elif rule.requires_professional and request.professional is False:
+            reasons.add("professional_required")
         else:
             consent_id = counting[0] if rule.requires_consent else None
             grounds.append(

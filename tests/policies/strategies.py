@@ -80,6 +80,7 @@ def rules(draw: st.DrawFn, parties: tuple[str, ...], purposes: tuple[str, ...]) 
         legal_basis=legal_basis,
         requires_consent=legal_basis == "consent" or draw(st.booleans()),
         retention_days=draw(st.integers(1, 730)),
+        requires_professional=draw(st.booleans()),
     )
 
 
@@ -206,14 +207,16 @@ PARTIES = (*(Party(id, kind) for id, kind in sorted(PARTNERS.items())), OUTSIDER
 
 def every_request() -> list[ShareRequest]:
     """Every share between active partners of the small neighbourhood, itself included, about
-    a subject whose birth date is unrecorded or the first of the two tags consents may carry."""
+    a subject whose birth date is unrecorded or the first of the two tags consents may carry,
+    sent without a professional or decided at reading (where none is asked for)."""
     return [
-        ShareRequest(sender, recipient, purpose, category, tag)
+        ShareRequest(sender, recipient, purpose, category, tag, professional)
         for sender in PARTIES
         for recipient in PARTIES
         for purpose in PURPOSES
         for category in CATEGORIES
         for tag in (None, SUBJECT_TAGS[0])
+        for professional in (None, False)
     ]
 
 
@@ -224,4 +227,5 @@ requests = st.builds(
     purpose=st.sampled_from(PURPOSES),
     category=st.sampled_from(CATEGORIES),
     subject_tag=st.sampled_from((None, *SUBJECT_TAGS)),
+    professional=st.sampled_from((None, True, False)),
 )
