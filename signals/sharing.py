@@ -20,6 +20,7 @@ from records.ids import time_ordered_id
 from records.models import Signal, SignalRecipient
 from records.subjects import elfproef
 from signals.content import Content
+from signals.coordination import assign_by_rule
 from signals.matches import record_matches
 from wijkdeel.unit import Tx
 
@@ -160,6 +161,7 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
         max_attempts=tx.runtime.max_attempts,
     )
     new_matches = record_matches(tx, signal, [r.partner_id for r in recipients])
+    assign_by_rule(tx, signal.subject_index)
     return Shared(signal, recipients, allowed, new_matches)
 
 

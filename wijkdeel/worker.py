@@ -1,5 +1,6 @@
 """Background work beside the API (or alone, as `wijkdeel worker`): delivering webhooks,
-sealing the audit chain, erasing signals past their retention, forgetting expired token records."""
+sealing the audit chain, erasing signals past their retention, telling the municipality of
+matches nobody coordinates, forgetting expired token records."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import delete
 from audit.chain import seal_pending
 from notifications.delivery import Deliverer
 from records.models import RevokedToken, UsedAssertion
+from signals.coordination import raise_unassigned
 from signals.erasure import sweep_expired
 from wijkdeel.runtime import Runtime
 
@@ -36,6 +38,24 @@ def sweep_all(runtime: Runtime) -> int:
             swept = sweep_expired(session, now, skip_locked=not db.is_sqlite)
         total += swept
         if not swept:
+            return total
+
+
+def raise_all_unassigned(runtime: Runtime) -> int:
+    """Tell the municipality of every match nobody has coordinated for too long, a batch per
+    transaction; returns how many."""
+    total, now, db = 0, runtime.now(), runtime.db
+    while True:
+        with db.session() as session:
+            raised = raise_unassigned(
+                session,
+                now,
+                days=runtime.settings.match_unassigned_days,
+                max_attempts=runtime.max_attempts,
+                skip_locked=not db.is_sqlite,
+            )
+        total += raised
+        if not raised:
             return total
 
 
@@ -78,6 +98,7 @@ class BackgroundWorker:
                 lambda: purge_expired_token_records(runtime),
             ),
             Job("retention", settings.sweep_interval, lambda: sweep_all(runtime)),
+            Job("unassigned", settings.sweep_interval, lambda: raise_all_unassigned(runtime)),
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -30,6 +30,7 @@ EXAMPLE: dict[str, Any] = {
             "legalBasis": "public_task",
             "requiresConsent": False,
             "retentionDays": 365,
+            "exchangeContact": False,
         },
         {
             "sender": "kinderwerk-noord",
@@ -40,8 +41,10 @@ EXAMPLE: dict[str, Any] = {
             "legalBasis": "consent",
             "requiresConsent": True,
             "retentionDays": 180,
+            "exchangeContact": False,
         },
     ],
+    "coordination": [],
 }
 
 
@@ -54,6 +57,22 @@ class RuleBody(Body):
     legal_basis: str = Field(max_length=32, description="GDPR art. 6(1) basis")
     requires_consent: bool
     retention_days: int = Field(description="1 to 730")
+    exchange_contact: bool = Field(
+        default=False,
+        description="when true, the rule's sender and recipient may see each other's "
+        "professional (name, function, work contact) in a match about a child, for the rule's "
+        "purposes (mutually); without such a rule no partner sees another's professional",
+    )
+
+
+class CoordinationBody(Body):
+    purposes: list[str] = Field(max_length=20, description="purposes of this agreement")
+    coordinator: str = Field(
+        max_length=80,
+        description="a party id, or `kind:<kind>` for the one involved party of that kind; it "
+        "becomes the coordinator of a match whose signals were shared for one of `purposes`, "
+        "once it is involved in it",
+    )
 
 
 class AgreementBody(Body):
@@ -69,6 +88,11 @@ class AgreementBody(Body):
     status: str = Field(description="draft, active, suspended or terminated")
     purposes: dict[str, str] = Field(max_length=20, description="purpose word → description")
     rules: list[RuleBody] = Field(max_length=500)
+    coordination: list[CoordinationBody] = Field(
+        default_factory=list,
+        max_length=20,
+        description="who coordinates (has regie over) a match, per purpose; a purpose at most once",
+    )
 
     def document(self, agreement_id: str) -> dict[str, Any]:
         body = self.model_dump(mode="json", by_alias=True)
@@ -85,6 +109,12 @@ class RulePublic(Public):
     legal_basis: str
     requires_consent: bool
     retention_days: int
+    exchange_contact: bool = False
+
+
+class CoordinationPublic(Public):
+    purposes: list[str]
+    coordinator: str
 
 
 class AgreementPublic(Public):
@@ -103,6 +133,7 @@ class AgreementPublic(Public):
     status: str
     purposes: dict[str, str]
     rules: list[RulePublic]
+    coordination: list[CoordinationPublic] = Field(default_factory=list)
     created_at: datetime = Field(description="when this version was written")
     created_by: str = Field(description="the client (or `operator`) that wrote this version")
 
