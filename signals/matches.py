@@ -28,7 +28,6 @@ from notifications import events
 from policies.coordination import known_partners, may_exchange_contact
 from records.fields import load_data_key
 from records.hotpath import Live, LiveSignal
-from records.ids import time_ordered_id
 from records.models import Match, MatchCoordination, MatchPartner, Signal
 from records.pages import Page, keyset_page
 from signals.related import linked_for, live_signals_about
@@ -92,8 +91,15 @@ def partners_of(session: Session, match_id: str) -> list[str]:
 
 
 def history(session: Session, match: Match, **row: Any) -> None:
-    """One line of the match's regie history (see records.models.MatchCoordination)."""
-    session.add(MatchCoordination(id=time_ordered_id(row["at"]), match_id=match.id, **row))
+    """The next line of the match's regie history (see records.models.MatchCoordination); the
+    caller holds the match's row lock."""
+    last = session.scalar(
+        select(func.max(col(MatchCoordination.seq))).where(
+            col(MatchCoordination.match_id) == match.id
+        )
+    )
+    session.add(MatchCoordination(match_id=match.id, seq=(last or 0) + 1, **row))
+    session.flush()
 
 
 def _the_match(tx: Tx, subject_index: str) -> tuple[Match, bool]:

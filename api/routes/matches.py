@@ -66,6 +66,7 @@ def _summary(tx: Tx, caller: Caller, match: Match, signals: list[LiveSignal]) ->
 @router.get(
     "",
     summary="Children about whom the caller may see two or more live signals",
+    response_model_exclude_unset=True,
     description="The matches the caller is involved in, with who coordinates each; read one "
     "for the partners involved.",
     openapi_extra=audited("match.list", "match"),
@@ -94,7 +95,7 @@ async def list_matches(unit: Reader, cursor: Cursor = None, limit: Limit = 100) 
     "only where a rule of an agreement in force between the two says `exchangeContact` for the "
     "token's purpose.",
     response_model=MatchPublic,
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,
     openapi_extra=audited("match.read", "match"),
 )
 async def read_match(id: MatchId, unit: Reader) -> MatchPublic:
@@ -125,6 +126,7 @@ async def read_match(id: MatchId, unit: Reader) -> MatchPublic:
     "match has ended. Every step is kept in the match's history and audited; the partners "
     "involved get `match.coordinator_assigned` or `match.handover_requested`.",
     responses={409: {"description": "regie does not allow this step now (see `code`)"}},
+    response_model_exclude_unset=True,
     openapi_extra=audited("match.coordinate", "match"),
 )
 async def coordinate_match(id: MatchId, body: CoordinationBody, unit: Coordinator) -> MatchRegie:

@@ -39,17 +39,16 @@ def upgrade() -> None:
     op.create_index('ix_match_partners_partner_match', 'match_partners', ['partner_id', 'match_id'])
     op.create_table(
         'match_coordination',
-        sa.Column('id', _ID(length=36), nullable=False),
         sa.Column('match_id', _ID(length=36), nullable=False),
+        sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('action', _ID(length=16), nullable=False),
         sa.Column('partner', _ID(length=64), nullable=True),
         sa.Column('by_partner', _ID(length=64), nullable=True),
         sa.Column('agreement_id', _ID(length=64), nullable=True),
         sa.Column('at', _AT(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_match_coordination_match_id_matches')),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_match_coordination')),
+        sa.PrimaryKeyConstraint('match_id', 'seq', name=op.f('pk_match_coordination')),
     )
-    op.create_index(op.f('ix_match_coordination_match_id'), 'match_coordination', ['match_id'])
 
     # Every partner of the old per-partner rows joins the child's one match (its oldest row).
     op.execute(
@@ -126,7 +125,6 @@ def downgrade() -> None:
         batch.create_foreign_key('fk_matches_partner_id_partners', 'partners', ['partner_id'], ['id'])
         batch.create_unique_constraint('uq_matches_partner_id', ['partner_id', 'subject_ref'])
         batch.create_index('ix_matches_partner_id', ['partner_id'])
-    op.drop_index(op.f('ix_match_coordination_match_id'), table_name='match_coordination')
     op.drop_table('match_coordination')
     op.drop_index('ix_match_partners_partner_match', table_name='match_partners')
     op.drop_table('match_partners')

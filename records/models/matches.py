@@ -46,8 +46,10 @@ class MatchCoordination(SQLModel, table=True):
 
     __tablename__ = "match_coordination"
 
-    id: str = Field(primary_key=True, max_length=36)  # time-ordered
-    match_id: str = Field(foreign_key="matches.id", max_length=36, index=True)
+    match_id: str = Field(primary_key=True, foreign_key="matches.id", max_length=36)
+    # The step's place in the match's history: steps on a match hold its row's lock, so they
+    # are numbered one after another even within one instant.
+    seq: int = Field(primary_key=True)
     # rule, take, handover, accept, decline, assign, ended, reopened, unassigned
     action: str = Field(max_length=16)
     partner: str | None = Field(default=None, max_length=64)  # the coordinator or handover target
