@@ -30,7 +30,6 @@ EXAMPLE: dict[str, Any] = {
             "legalBasis": "public_task",
             "requiresConsent": False,
             "retentionDays": 365,
-            "exchangeContact": False,
         },
         {
             "sender": "kinderwerk-noord",
@@ -41,10 +40,8 @@ EXAMPLE: dict[str, Any] = {
             "legalBasis": "consent",
             "requiresConsent": True,
             "retentionDays": 180,
-            "exchangeContact": False,
         },
     ],
-    "coordination": [],
 }
 
 
