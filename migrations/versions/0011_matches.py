@@ -27,33 +27,12 @@ _AT = records.types.UTCDateTime
 
 
 def upgrade() -> None:
-    op.create_table(
-        'match_partners',
-        sa.Column('match_id', _ID(length=36), nullable=False),
-        sa.Column('partner_id', _ID(length=64), nullable=False),
-        sa.Column('joined_at', _AT(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_match_partners_match_id_matches')),
-        sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_match_partners_partner_id_partners')),
-        sa.PrimaryKeyConstraint('match_id', 'partner_id', name=op.f('pk_match_partners')),
-    )
-    op.create_index('ix_match_partners_partner_match', 'match_partners', ['partner_id', 'match_id'])
-    op.create_table(
-        'match_coordination',
-        sa.Column('match_id', _ID(length=36), nullable=False),
-        sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('action', _ID(length=16), nullable=False),
-        sa.Column('partner', _ID(length=64), nullable=True),
-        sa.Column('by_partner', _ID(length=64), nullable=True),
-        sa.Column('agreement_id', _ID(length=64), nullable=True),
-        sa.Column('at', _AT(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_match_coordination_match_id_matches')),
-        sa.PrimaryKeyConstraint('match_id', 'seq', name=op.f('pk_match_coordination')),
-    )
-
     # Every partner of the old per-partner rows joins the child's one match (its oldest row).
+    # Staged first: on SQLite the table is rebuilt below, which a table referring to it forbids.
     op.execute(
-        'INSERT INTO match_partners (match_id, partner_id, joined_at)'
-        ' SELECT c.id, m.partner_id, m.created_at FROM matches m'
+        'CREATE TABLE match_partners_staging AS'
+        ' SELECT c.id AS match_id, m.partner_id AS partner_id, m.created_at AS joined_at'
+        ' FROM matches m'
         ' JOIN (SELECT subject_index, MIN(id) AS id FROM matches GROUP BY subject_index) c'
         ' ON c.subject_index = m.subject_index'
     )
@@ -96,25 +75,53 @@ def upgrade() -> None:
         )
         batch.create_index('ix_matches_status_coordinator', ['status', 'coordinator'])
 
+    op.create_table(
+        'match_partners',
+        sa.Column('match_id', _ID(length=36), nullable=False),
+        sa.Column('partner_id', _ID(length=64), nullable=False),
+        sa.Column('joined_at', _AT(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_match_partners_match_id_matches')),
+        sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_match_partners_partner_id_partners')),
+        sa.PrimaryKeyConstraint('match_id', 'partner_id', name=op.f('pk_match_partners')),
+    )
+    op.create_index('ix_match_partners_partner_match', 'match_partners', ['partner_id', 'match_id'])
+    op.create_table(
+        'match_coordination',
+        sa.Column('match_id', _ID(length=36), nullable=False),
+        sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('action', _ID(length=16), nullable=False),
+        sa.Column('partner', _ID(length=64), nullable=True),
+        sa.Column('by_partner', _ID(length=64), nullable=True),
+        sa.Column('agreement_id', _ID(length=64), nullable=True),
+        sa.Column('at', _AT(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['match_id'], ['matches.id'], name=op.f('fk_match_coordination_match_id_matches')),
+        sa.PrimaryKeyConstraint('match_id', 'seq', name=op.f('pk_match_coordination')),
+    )
+    op.execute(
+        'INSERT INTO match_partners (match_id, partner_id, joined_at)'
+        ' SELECT match_id, partner_id, joined_at FROM match_partners_staging'
+    )
+    op.drop_table('match_partners_staging')
+
 
 def downgrade() -> None:
+    # Back to one row per partner: the match's own row goes to its first partner (the others'
+    # rows are not rebuilt); subject_ref cannot be rebuilt without the keys: it takes the index.
+    op.add_column('matches', sa.Column('partner_id', _ID(length=64), nullable=True))
+    op.add_column('matches', sa.Column('subject_ref', _ID(length=64), nullable=True))
+    op.execute(
+        'UPDATE matches SET partner_id = (SELECT MIN(p.partner_id) FROM match_partners p'
+        ' WHERE p.match_id = matches.id), subject_ref = subject_index'
+    )
+    op.drop_table('match_coordination')
+    op.drop_index('ix_match_partners_partner_match', table_name='match_partners')
+    op.drop_table('match_partners')
+    op.execute('DELETE FROM matches WHERE partner_id IS NULL')
     with op.batch_alter_table('matches') as batch:
         batch.drop_index('ix_matches_status_coordinator')
         batch.drop_constraint('fk_matches_handover_to_partners', type_='foreignkey')
         batch.drop_constraint('fk_matches_coordinator_partners', type_='foreignkey')
         batch.drop_constraint('uq_matches_subject_index', type_='unique')
-        batch.add_column(sa.Column('partner_id', _ID(length=64), nullable=True))
-        batch.add_column(sa.Column('subject_ref', _ID(length=64), nullable=True))
-    # Back to one row per partner: the match's own row goes to its first partner; the
-    # subject_ref of the old rows cannot be rebuilt without the keys, so it takes the index.
-    op.execute(
-        'UPDATE matches SET partner_id = (SELECT MIN(p.partner_id) FROM match_partners p'
-        ' WHERE p.match_id = matches.id), subject_ref = subject_index'
-    )
-    op.execute('DELETE FROM match_coordination')
-    op.execute('DELETE FROM match_partners')
-    op.execute('DELETE FROM matches WHERE partner_id IS NULL')
-    with op.batch_alter_table('matches') as batch:
         for column in (
             'ended_at', 'updated_at', 'unassigned_raised_at', 'opened_at', 'handover_since',
             'handover_to', 'coordinator_since', 'coordinator', 'status',
@@ -125,6 +132,3 @@ def downgrade() -> None:
         batch.create_foreign_key('fk_matches_partner_id_partners', 'partners', ['partner_id'], ['id'])
         batch.create_unique_constraint('uq_matches_partner_id', ['partner_id', 'subject_ref'])
         batch.create_index('ix_matches_partner_id', ['partner_id'])
-    op.drop_table('match_coordination')
-    op.drop_index('ix_match_partners_partner_match', table_name='match_partners')
-    op.drop_table('match_partners')
