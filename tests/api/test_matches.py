@@ -422,3 +422,33 @@ def test_a_purpose_has_one_coordinator(client: TestClient, admin_token: str) -> 
     assert stored["coordination"] == [{"purposes": ["zorgoverleg"], "coordinator": "kind:wijkteam"}]
     assert stored["rules"][0]["exchangeContact"] is True
     assert stored["rules"][1]["exchangeContact"] is False
+
+
+def test_concurrent_sends_make_one_match_and_one_take_wins(
+    client: TestClient, admin_token: str, runtime: Runtime
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    parties = setting(client, admin_token, coordinator=None)
+    with ThreadPoolExecutor(4) as pool:
+        sent = list(
+            pool.map(
+                lambda headers: client.post("/v1/signals", json=signal_body(), headers=headers),
+                [parties.wijkteam, parties.school] * 3,
+            )
+        )
+    assert [r.status_code for r in sent] == [201] * 6
+    with runtime.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM matches")).scalar() == 1
+        match = conn.execute(text("SELECT id FROM matches")).scalar()
+    assert sorted(p for p, _ in outbox(runtime, "match.created")) == [SCHOOL, WIJKTEAM]
+
+    with ThreadPoolExecutor(2) as pool:
+        taken = list(
+            pool.map(
+                lambda headers: coordinate(client, headers, str(match), "take"),
+                [parties.wijkteam, parties.school],
+            )
+        )
+    assert sorted(r.status_code for r in taken) == [200, 409]
+    assert [step for step, _, _ in history(runtime, str(match))] == ["take"]
