@@ -21,6 +21,7 @@ from api.routes import (
     audit,
     consents,
     decisions,
+    matches,
     me,
     notifications,
     oauth,
@@ -43,6 +44,7 @@ TAGS = [
     {"name": "agreements", "description": "sharing agreements (convenanten) and decisions"},
     {"name": "consents", "description": "consent records: recorded once, withdrawn by an event"},
     {"name": "signals", "description": "care signals, shared under agreements, bound to a purpose"},
+    {"name": "matches", "description": "two or more signals about a child, and who coordinates"},
     {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
     {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
 ]
@@ -113,6 +115,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
     # The signal routes first: route matching walks the list, and they carry the load.
     for router in (
         signals.router,
+        matches.router,
         oauth.router,
         me.router,
         partners.router,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core.clock import rfc3339
 from notifications.outbox import emit, emit_each
 from records.models import ConsentRecord, Signal
 
@@ -72,6 +73,66 @@ def match_created(
         now=now,
         max_attempts=max_attempts,
         data={"matchId": match_id, "signalIds": list(signal_ids)},
+    )
+
+
+def match_coordinator_assigned(
+    session: Session,
+    partners: Sequence[str],
+    match_id: str,
+    coordinator: str,
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    payload = {"matchId": match_id, "coordinator": coordinator}
+    emit_each(
+        session,
+        type="match.coordinator_assigned",
+        data=dict.fromkeys(partners, payload),
+        now=now,
+        max_attempts=max_attempts,
+    )
+
+
+def match_handover_requested(
+    session: Session,
+    partners: Sequence[str],
+    match_id: str,
+    coordinator: str,
+    to: str,
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    payload = {"matchId": match_id, "coordinator": coordinator, "to": to}
+    emit_each(
+        session,
+        type="match.handover_requested",
+        data=dict.fromkeys(partners, payload),
+        now=now,
+        max_attempts=max_attempts,
+    )
+
+
+def match_unassigned(
+    session: Session,
+    municipality: Sequence[str],
+    match_id: str,
+    partners: Sequence[str],
+    opened_at: datetime,
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    """To the municipality: a match nobody coordinates, and the partners involved (ids)."""
+    payload = {"matchId": match_id, "partners": list(partners), "openedAt": rfc3339(opened_at)}
+    emit_each(
+        session,
+        type="match.unassigned",
+        data=dict.fromkeys(municipality, payload),
+        now=now,
+        max_attempts=max_attempts,
     )
 
 

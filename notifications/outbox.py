@@ -28,6 +28,9 @@ EVENT_TYPES = (
     "match.created",
     "consent.withdrawn",
     "signal.informing_due",
+    "match.coordinator_assigned",
+    "match.handover_requested",
+    "match.unassigned",
 )
 
 

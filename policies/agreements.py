@@ -36,6 +36,19 @@ class Rule:
     requires_professional: bool = False
     """Sending under this rule needs a professional acting for the sender (an actor token)."""
 
+    exchange_contact: bool = False
+    """Whether the rule's two ends may know each other's professional (name, function, work
+    contact) in a match about a child, for the rule's purposes. Off unless a rule says so."""
+
+
+@dataclass(frozen=True, slots=True)
+class Coordination:
+    """Who coordinates (has regie over) a match about a child for `purposes`: a party id, or
+    `kind:<kind>` for the one involved party of that kind."""
+
+    purposes: tuple[str, ...]
+    coordinator: str
+
 
 @dataclass(frozen=True, slots=True)
 class Agreement:
@@ -50,6 +63,7 @@ class Agreement:
     status: str
     purposes: Mapping[str, str]
     rules: tuple[Rule, ...]
+    coordination: tuple[Coordination, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +127,36 @@ def validate_agreement(
             seen_rules[identity] = index
         _check_rule(rule, at, agreement, parties, kinds_of_parties, report)
 
+    _check_coordination(agreement, parties, kinds_of_parties, report)
     return problems
+
+
+def _check_coordination(
+    agreement: Agreement,
+    parties: frozenset[str],
+    kinds_of_parties: Mapping[str, set[str]],
+    report: _Report,
+) -> None:
+    """Each entry names a party (or a kind of party) and purposes of the agreement; a purpose
+    has at most one coordinator, so a match never has two by the same agreement."""
+    coordinated: dict[str, int] = {}
+    for index, entry in enumerate(agreement.coordination):
+        at = f"coordination[{index}]"
+        _resolve(entry.coordinator, f"{at}.coordinator", parties, kinds_of_parties, report)
+        if not entry.purposes:
+            report(f"{at}.purposes", "must name at least one purpose")
+        for position, purpose in enumerate(entry.purposes):
+            where = f"{at}.purposes[{position}]"
+            quoted = f"'{purpose}' " if is_slug(purpose) else ""
+            if purpose not in agreement.purposes:
+                report(where, f"{quoted}is not a purpose of this agreement")
+            elif purpose in coordinated:
+                report(
+                    where,
+                    f"{quoted}already has a coordinator in coordination[{coordinated[purpose]}]",
+                )
+            else:
+                coordinated[purpose] = index
 
 
 def _check_parties(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from core.errors import Conflict, Invalid, NotFound
-from policies import Agreement, Rule, validate_agreement
+from policies import Agreement, Coordination, Rule, validate_agreement
 from records import epochs
 from records.models import AgreementRecord, AgreementVersion, Partner
 
@@ -41,8 +41,14 @@ def to_policy(document: dict[str, Any], version: int) -> Agreement:
                 retention_days=int(rule["retentionDays"]),
                 # Documents stored before the rule existed do not hold it: no professional asked.
                 requires_professional=bool(rule.get("requiresProfessional", False)),
+                exchange_contact=rule.get("exchangeContact") is True,
             )
             for rule in document["rules"]
+        ),
+        # Versions written before matches had regie hold no coordination: nobody is named.
+        coordination=tuple(
+            Coordination(purposes=tuple(entry["purposes"]), coordinator=entry["coordinator"])
+            for entry in document.get("coordination") or ()
         ),
     )
 

@@ -15,6 +15,7 @@ from audit.events import AuditDraft, record
 from auth.caller import Caller
 from core.errors import Forbidden, Gone, NotFound
 from records.models import DataKey, Signal
+from signals.matches import end_if_done
 from signals.sharing import recipients_of
 from wijkdeel.unit import Tx
 
@@ -31,6 +32,7 @@ def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:
     session.flush()
     if data_key_id:
         session.execute(delete(DataKey).where(DataKey.id == data_key_id))  # type: ignore[arg-type]
+    end_if_done(session, signal.subject_index, now)
 
 
 def erase(tx: Tx, caller: Caller, signal_id: str) -> Signal:

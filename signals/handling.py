@@ -7,6 +7,7 @@ from core.errors import Conflict, Forbidden
 from notifications import events
 from records.models import Signal, SignalRecipient
 from signals.access import Sight
+from signals.matches import end_if_done
 from signals.reading import ORDER, load_for
 from wijkdeel.unit import Tx
 
@@ -31,6 +32,8 @@ def set_status(
     signal.updated_at = tx.now
     tx.session.add_all([mine, signal])
     tx.session.flush()
+    if signal.status == "closed":
+        end_if_done(tx.session, signal.subject_index, tx.now)
     events.signal_updated(
         tx.session,
         signal,

@@ -22,6 +22,7 @@ from records.ids import time_ordered_id
 from records.models import Signal, SignalRecipient
 from records.subjects import elfproef
 from signals.content import Content
+from signals.coordination import assign_by_rule
 from signals.informing import PENDING, Informing
 from signals.informing import apply as apply_informing
 from signals.matches import record_matches
@@ -171,6 +172,7 @@ def share(tx: Tx, caller: Caller, new: NewSignal) -> Shared:
         max_attempts=tx.runtime.max_attempts,
     )
     new_matches = record_matches(tx, signal, [r.partner_id for r in recipients])
+    assign_by_rule(tx, signal.subject_index)
     return Shared(signal, recipients, allowed, new_matches)
 
 

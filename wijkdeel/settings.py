@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(default=2, ge=1, le=64, description="argon2 checks at once")
     seal_interval: float = Field(default=0.5, gt=0)
     sweep_interval: float = Field(default=60.0, gt=0)
+    match_unassigned_days: int = Field(
+        default=5, ge=1, le=365, description="days a match may go without a coordinator"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Unset: JSON lines in production (for a log collector), text in development.
     log_format: Literal["json", "text"] | None = None

@@ -1,6 +1,7 @@
 """Background work beside the API (or alone, as `wijkdeel worker`): delivering webhooks,
-sealing the audit chain, erasing signals past their retention, forgetting expired token records,
-reminding senders whose postponement of informing the family has ended."""
+sealing the audit chain, erasing signals past their retention, telling the municipality of
+matches nobody coordinates, reminding senders whose postponement of informing the family has
+ended, forgetting expired token records."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import delete
 from audit.chain import seal_pending
 from notifications.delivery import Deliverer
 from records.models import RevokedToken, UsedAssertion
+from signals.coordination import raise_unassigned
 from signals.erasure import sweep_expired
 from signals.informing import remind_due
 from wijkdeel.runtime import Runtime
@@ -51,6 +53,24 @@ def remind_informing(runtime: Runtime) -> int:
             )
         total += reminded
         if not reminded:
+            return total
+
+
+def raise_all_unassigned(runtime: Runtime) -> int:
+    """Tell the municipality of every match nobody has coordinated for too long, a batch per
+    transaction; returns how many."""
+    total, now, db = 0, runtime.now(), runtime.db
+    while True:
+        with db.session() as session:
+            raised = raise_unassigned(
+                session,
+                now,
+                days=runtime.settings.match_unassigned_days,
+                max_attempts=runtime.max_attempts,
+                skip_locked=not db.is_sqlite,
+            )
+        total += raised
+        if not raised:
             return total
 
 
@@ -94,6 +114,7 @@ class BackgroundWorker:
             ),
             Job("retention", settings.sweep_interval, lambda: sweep_all(runtime)),
             Job("informing-due", settings.sweep_interval, lambda: remind_informing(runtime)),
+            Job("unassigned", settings.sweep_interval, lambda: raise_all_unassigned(runtime)),
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -14,8 +14,6 @@ from api.deps import Cursor, Limit, Unit, unit_for
 from api.schemas.signals import (
     Informed,
     InformingBody,
-    MatchPage,
-    MatchPublic,
     Postponed,
     SignalCreate,
     SignalCreated,
@@ -28,7 +26,6 @@ from signals import erasure, handling, informing_update, reading, sharing
 from signals.access import CONTENT_FIELDS, RecipientFacts, Sight, SignalFacts
 from signals.content import Content
 from signals.informing import PENDING, Informing
-from signals.matches import matches_for
 from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["signals"])
@@ -259,33 +256,3 @@ async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> Signa
 async def delete_signal(id: SignalId, unit: Eraser) -> Response:
     await unit.write(lambda tx, caller: erasure.erase(tx, caller, id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get(
-    "/matches",
-    summary="Children about whom the caller may see two or more live signals",
-    openapi_extra=audited("match.list", "match"),
-)
-async def list_matches(unit: Reader, cursor: Cursor = None, limit: Limit = 100) -> MatchPage:
-    def work(tx: Tx, caller: Caller) -> MatchPage:
-        found = matches_for(tx, caller.partner, caller.purpose, cursor=cursor, limit=limit)
-        # One event per page (the children are not named in it; a page read is what happened).
-        tx.audit.reason = f"items:{len(found.items)}"
-        return MatchPage(
-            items=[
-                MatchPublic.model_validate(
-                    {
-                        "id": m.id,
-                        "subjectRef": tx.runtime.subjects.partner_ref(
-                            caller.partner, m.subject_index
-                        ),
-                        "signals": [_related(s) for s in signals],
-                        "createdAt": m.created_at,
-                    }
-                )
-                for m, signals in found.items
-            ],
-            next_cursor=found.next_cursor,
-        )
-
-    return await unit.read(work)

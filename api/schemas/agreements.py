@@ -60,6 +60,22 @@ class RuleBody(Body):
         "token with an actor token); without one the rule grants nothing "
         "(`professional_required`). Reading is not bound by it",
     )
+    exchange_contact: bool = Field(
+        default=False,
+        description="when true, the rule's sender and recipient may see each other's "
+        "professional (name, function, work contact) in a match about a child, for the rule's "
+        "purposes (mutually); without such a rule no partner sees another's professional",
+    )
+
+
+class CoordinationBody(Body):
+    purposes: list[str] = Field(max_length=20, description="purposes of this agreement")
+    coordinator: str = Field(
+        max_length=80,
+        description="a party id, or `kind:<kind>` for the one involved party of that kind; it "
+        "becomes the coordinator of a match whose signals were shared for one of `purposes`, "
+        "once it is involved in it",
+    )
 
 
 class AgreementBody(Body):
@@ -75,6 +91,11 @@ class AgreementBody(Body):
     status: str = Field(description="draft, active, suspended or terminated")
     purposes: dict[str, str] = Field(max_length=20, description="purpose word → description")
     rules: list[RuleBody] = Field(max_length=500)
+    coordination: list[CoordinationBody] = Field(
+        default_factory=list,
+        max_length=20,
+        description="who coordinates (has regie over) a match, per purpose; a purpose at most once",
+    )
 
     def document(self, agreement_id: str) -> dict[str, Any]:
         body = self.model_dump(mode="json", by_alias=True)
@@ -92,6 +113,12 @@ class RulePublic(Public):
     requires_consent: bool
     retention_days: int
     requires_professional: bool = False
+    exchange_contact: bool = False
+
+
+class CoordinationPublic(Public):
+    purposes: list[str]
+    coordinator: str
 
 
 class AgreementPublic(Public):
@@ -110,6 +137,7 @@ class AgreementPublic(Public):
     status: str
     purposes: dict[str, str]
     rules: list[RulePublic]
+    coordination: list[CoordinationPublic] = Field(default_factory=list)
     created_at: datetime = Field(description="when this version was written")
     created_by: str = Field(description="the client (or `operator`) that wrote this version")
 

@@ -15,6 +15,9 @@ EventType = Literal[
     "match.created",
     "consent.withdrawn",
     "signal.informing_due",
+    "match.coordinator_assigned",
+    "match.handover_requested",
+    "match.unassigned",
 ]
 
 

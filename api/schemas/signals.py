@@ -234,14 +234,3 @@ class SignalPublic(SignalCreated):
 
 class SignalPage(Page[SignalCreated]):
     pass
-
-
-class MatchPublic(Public):
-    id: str
-    subject_ref: str = Field(description="the child's pseudonym as the calling partner sees it")
-    signals: list[RelatedSignal]
-    created_at: datetime
-
-
-class MatchPage(Page[MatchPublic]):
-    pass

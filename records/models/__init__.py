@@ -7,11 +7,12 @@ from records.models.census import ApiProcess
 from records.models.consents import ConsentRecord, ConsentWithdrawal, DataKey
 from records.models.epochs import Epoch
 from records.models.keys import AuditKey, MasterKey, SigningKey
+from records.models.matches import Match, MatchCoordination, MatchPartner
 from records.models.notifications import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.models.partners import Client, Partner
 from records.models.people import Person, PersonSession, SignInThrottle
 from records.models.professionals import Professional
-from records.models.signals import Match, Signal, SignalRecipient
+from records.models.signals import Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "Epoch",
     "MasterKey",
     "Match",
+    "MatchCoordination",
+    "MatchPartner",
     "OutboxEvent",
     "Partner",
     "Person",

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from records.models.base import timestamp
@@ -66,16 +66,3 @@ class SignalRecipient(SQLModel, table=True):
     agreement_version: int
     status: str = Field(default="open", max_length=16)
     updated_at: datetime = timestamp()
-
-
-class Match(SQLModel, table=True):
-    """A partner may see two or more live signals about one child (a Verwijsindex match)."""
-
-    __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("partner_id", "subject_ref"),)
-
-    id: str = Field(primary_key=True, max_length=36)
-    partner_id: str = Field(foreign_key="partners.id", max_length=64, index=True)
-    subject_ref: str = Field(max_length=64)
-    subject_index: str = Field(max_length=64)
-    created_at: datetime = timestamp()
