@@ -1,4 +1,4 @@
-"""The four events, each built here so that nothing personal can slip into a payload."""
+"""The events, each built here so that nothing personal can slip into a payload."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from notifications.outbox import emit, emit_each
-from records.models import ConsentRecord, Signal
+from records.models import AgreementVersion, ConsentRecord, Signal
+
+AGREEMENT_EVENTS = {
+    "proposed": "agreement.proposed",
+    "active": "agreement.active",
+    "rejected": "agreement.rejected",
+}
 
 
 def signal_created(
@@ -88,6 +94,24 @@ def consent_withdrawn(
         session,
         type="consent.withdrawn",
         data=dict.fromkeys(consent.recipients, payload),
+        now=now,
+        max_attempts=max_attempts,
+    )
+
+
+def agreement_status(
+    session: Session, row: AgreementVersion, *, now: datetime, max_attempts: int
+) -> None:
+    """Tell every party that a version is proposed, active or rejected (other statuses have
+    no event); the party reads the version with its own token."""
+    type = AGREEMENT_EVENTS.get(row.status)
+    if type is None:
+        return
+    payload = {"agreementId": row.agreement_id, "version": row.version, "status": row.status}
+    emit_each(
+        session,
+        type=type,
+        data=dict.fromkeys((str(party) for party in row.document["parties"]), payload),
         now=now,
         max_attempts=max_attempts,
     )

@@ -22,7 +22,15 @@ from records.bulk import insert_all
 from records.ids import time_ordered_id
 from records.models import Delivery, OutboxEvent, Subscription
 
-EVENT_TYPES = ("signal.created", "signal.updated", "match.created", "consent.withdrawn")
+EVENT_TYPES = (
+    "signal.created",
+    "signal.updated",
+    "match.created",
+    "consent.withdrawn",
+    "agreement.proposed",
+    "agreement.active",
+    "agreement.rejected",
+)
 SUBSCRIPTIONS = Subscription.__table__  # type: ignore[attr-defined]
 
 

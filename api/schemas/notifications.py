@@ -9,7 +9,15 @@ from pydantic import ConfigDict, Field
 
 from api.schemas.common import Body, Page, Public
 
-EventType = Literal["signal.created", "signal.updated", "match.created", "consent.withdrawn"]
+EventType = Literal[
+    "signal.created",
+    "signal.updated",
+    "match.created",
+    "consent.withdrawn",
+    "agreement.proposed",
+    "agreement.active",
+    "agreement.rejected",
+]
 
 
 class SubscriptionCreate(Body):
@@ -25,7 +33,7 @@ class SubscriptionCreate(Body):
     )
 
     url: str = Field(min_length=8, max_length=2000, description="https:// to a public address")
-    events: list[EventType] = Field(min_length=1, max_length=4)
+    events: list[EventType] = Field(min_length=1, max_length=20)
 
 
 class SubscriptionPublic(Public):

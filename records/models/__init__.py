@@ -1,6 +1,6 @@
 """Every table, imported so that the metadata (and Alembic) sees them all."""
 
-from records.models.agreements import AgreementRecord, AgreementVersion
+from records.models.agreements import AgreementAcceptance, AgreementRecord, AgreementVersion
 from records.models.audit import AuditCheckpoint, AuditEvent
 from records.models.base import metadata
 from records.models.census import ApiProcess
@@ -14,6 +14,7 @@ from records.models.signals import Match, Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
 __all__ = [
+    "AgreementAcceptance",
     "AgreementRecord",
     "AgreementVersion",
     "ApiProcess",
