@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from auth import statements
+from auth import jwt, statements
 from core.errors import Conflict, Invalid, NotFound
 from policies.acceptance import (
     ACCEPTANCE_REVOKED,
@@ -24,7 +24,14 @@ from policies.acceptance import (
 from records import epochs
 from records.agreements import get_version, is_party, parties
 from records.ids import time_ordered_id
-from records.models import AgreementAcceptance, AgreementRecord, AgreementVersion, Client
+from records.models import (
+    AgreementAcceptance,
+    AgreementRecord,
+    AgreementVersion,
+    AuditEvent,
+    AuditKey,
+    Client,
+)
 from records.pages import Page, keyset_page
 
 
@@ -251,3 +258,117 @@ def page(
 
 def every(session: Session) -> Sequence[AgreementAcceptance]:
     return list(session.scalars(select(AgreementAcceptance).order_by(col(AgreementAcceptance.id))))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A stored decision that does not hold, or an active version not accepted by all."""
+
+    agreement_id: str
+    version: int
+    partner: str | None
+    acceptance_id: str | None
+    problem: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    by_method: dict[str, int]
+    findings: list[Finding]
+
+
+def verify_all(session: Session) -> Verification:
+    """Check every stored decision offline: its statement's signature against the signer's
+    registered public key (a client's, or the service's statement keys for the console), what
+    the statement says against the stored row, and the signed content hash against one
+    recomputed from the stored version. Also: each active version is accepted by every party."""
+    versions = {
+        (row.agreement_id, row.version): row for row in session.scalars(select(AgreementVersion))
+    }
+    clients = {row.id: row for row in session.scalars(select(Client))}
+    service_keys = statements.client_keys(
+        {"keys": [row.public_jwk for row in session.scalars(select(AuditKey))]}
+    )
+    migrated = {
+        (agreement_id, version)
+        for agreement_id, version in session.execute(
+            select(col(AuditEvent.agreement_id), col(AuditEvent.agreement_version)).where(
+                col(AuditEvent.action) == MIGRATION_ACTION
+            )
+        )
+    }
+    findings: list[Finding] = []
+    counts: dict[str, int] = {}
+    rows = every(session)
+    for acceptance in rows:
+        counts[acceptance.method] = counts.get(acceptance.method, 0) + 1
+        problem = _problem(acceptance, versions, clients, service_keys, migrated)
+        if problem is not None:
+            findings.append(
+                Finding(
+                    acceptance.agreement_id,
+                    acceptance.version,
+                    acceptance.partner_id,
+                    acceptance.id,
+                    problem,
+                )
+            )
+    accepted: dict[tuple[str, int], set[str]] = {}
+    for acceptance in rows:
+        if acceptance.revoked_at is None and acceptance.decision == "accept":
+            accepted.setdefault((acceptance.agreement_id, acceptance.version), set()).add(
+                acceptance.partner_id
+            )
+    for key, row in sorted(versions.items()):
+        if row.status == ACTIVE and not set(parties(row)) <= accepted.get(key, set()):
+            findings.append(Finding(key[0], key[1], None, None, "active_without_every_acceptance"))
+    return Verification(len(rows), counts, findings)
+
+
+MIGRATION_ACTION = "agreement.acceptance_migrate"
+
+
+def _problem(
+    acceptance: AgreementAcceptance,
+    versions: dict[tuple[str, int], AgreementVersion],
+    clients: dict[str, Client],
+    service_keys: dict[str, jwt.Key],
+    migrated: set[tuple[str, int]],
+) -> str | None:
+    row = versions.get((acceptance.agreement_id, acceptance.version))
+    if row is None:
+        return "unknown_version"
+    if version_hash(row) != acceptance.content_hash:
+        return "agreement_edited_after_signing"
+    if acceptance.method == "migration":
+        known = (acceptance.agreement_id, acceptance.version) in migrated
+        return None if known and acceptance.signature is None else "unrecorded_migration"
+    if acceptance.signature is None:
+        return "unsigned"
+    if acceptance.method == "client":
+        client = clients.get(acceptance.client_id or "")
+        if client is None or client.partner_id != acceptance.partner_id:
+            return "unknown_signer"
+        keys = statements.client_keys(client.jwks)
+    elif acceptance.method == "console":
+        keys = service_keys
+    else:
+        return "unknown_method"
+    try:
+        _, payload = statements.read(acceptance.signature, keys)
+    except statements.StatementRefused:
+        return "forged_signature"
+    expected = statements.Expected(
+        acceptance.agreement_id, acceptance.version, acceptance.content_hash, acceptance.decision
+    )
+    try:
+        statements.check(payload, expected)
+    except statements.StatementRefused:
+        return "acceptance_edited"
+    if acceptance.method == "console" and (
+        payload.get("partner") != acceptance.partner_id
+        or payload.get("person") != acceptance.person_id
+    ):
+        return "acceptance_edited"
+    return None

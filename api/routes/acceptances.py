@@ -74,7 +74,7 @@ def _noted(tx: Tx, row: AgreementVersion) -> None:
     },
     openapi_extra=audited("agreement.accept", "agreement"),
 )
-async def decide(
+async def decide_on_version(
     id: AgreementId, n: VersionNumber, body: AcceptanceBody, unit: Acceptor
 ) -> AcceptancePublic:
     def work(tx: Tx, caller: Caller) -> AcceptancePublic:
@@ -117,7 +117,7 @@ async def decide(
     },
     openapi_extra=audited("agreement.acceptance_revoke", "agreement"),
 )
-async def revoke(id: AgreementId, n: VersionNumber, unit: Acceptor) -> Response:
+async def revoke_acceptance(id: AgreementId, n: VersionNumber, unit: Acceptor) -> Response:
     def work(tx: Tx, caller: Caller) -> None:
         tx.audit.resource_id = id
         row = acceptances.party_version(tx.session, id, n, caller.partner, lock=True)
