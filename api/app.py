@@ -17,6 +17,7 @@ from api.middleware import RequestEnvelope
 from api.openapi import build_openapi, operation_id
 from api.ratelimit import limiter
 from api.routes import (
+    acceptances,
     agreements,
     audit,
     consents,
@@ -120,6 +121,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         me.router,
         partners.router,
         agreements.router,
+        acceptances.router,
         decisions.router,
         consents.router,
         notifications.router,

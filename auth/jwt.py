@@ -144,14 +144,20 @@ def _check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
         raise TokenError("issued_in_the_future")
 
 
-def verify_signed(token: str, keys: Mapping[str, Key], *, typ: str) -> dict[str, Any]:
-    """A document this service signed (not an access token): the structural header checks,
-    `typ`, a key chosen by `kid` from `keys` alone, and the signature; returns the payload.
-    No claim is checked here: what the payload must hold is the caller's to decide."""
+def verify_signed(
+    token: str, keys: Mapping[str, Key], *, typ: str, lone_key: bool = False
+) -> dict[str, Any]:
+    """A signed document (not an access token): the structural header checks, `typ`, a key
+    chosen by `kid` from `keys` alone, and the signature; returns the payload. With `lone_key`
+    a document without `kid` is verified with the one key there is (a client's key registered
+    without kid, stored under ""). No claim is checked here: what the payload must hold is the
+    caller's to decide."""
     header = unverified_header(token)
     if header.get("typ") != typ:
         raise TokenError("wrong_type")
     kid = header.get("kid")
+    if lone_key and kid is None and len(keys) == 1:
+        kid = next(iter(keys))
     if not isinstance(kid, str) or kid not in keys:
         raise TokenError("unknown_key")
     try:

@@ -18,6 +18,19 @@ SCOPES_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
     "auditor": ("audit:read",),
 }
 
+ACCEPT_AGREEMENTS = "agreements:accept"
+ON_REQUEST_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
+    "partner": (ACCEPT_AGREEMENTS,),
+    "admin": (),
+    "auditor": (),
+}
+"""Scopes a role holds only when it asks for them by name (never in the default set): a token
+that accepts agreements on the partner's behalf is asked for on purpose."""
+
+PURPOSELESS_SCOPES = frozenset({ACCEPT_AGREEMENTS})
+"""A partner token holding only these needs no purpose: before a partner's first agreement is
+active it has none to name."""
+
 
 class ScopeError(ValueError):
     pass
@@ -33,9 +46,9 @@ def client_role(value: str) -> ClientRole:
 
 def grant(role: ClientRole, requested: str | None) -> tuple[str, ...]:
     """The scopes to put in a token: all of the role's by default, else the requested subset."""
-    allowed = SCOPES_BY_ROLE[role]
     if requested is None or not requested.strip():
-        return allowed
+        return SCOPES_BY_ROLE[role]
+    allowed = SCOPES_BY_ROLE[role] + ON_REQUEST_BY_ROLE[role]
     wanted = requested.split()
     unknown = [scope for scope in wanted if scope not in allowed]
     if unknown:

@@ -17,7 +17,7 @@ from auth.actors import is_professional_id
 from auth.caller import Caller
 from auth.clients import OAuthError
 from auth.keys import SigningKeys
-from auth.scopes import ScopeError, client_role, grant
+from auth.scopes import PURPOSELESS_SCOPES, ScopeError, client_role, grant
 from core.errors import Forbidden, Unauthorized
 from records.hotpath import Raw, caller_row
 from records.models import Client, Partner, RevokedToken
@@ -71,9 +71,9 @@ def issue(
     except ScopeError as error:
         raise OAuthError("invalid_scope", str(error)) from None
     if client.role == "partner":
-        if not purpose:
+        if not purpose and not PURPOSELESS_SCOPES.issuperset(scopes):
             raise OAuthError("invalid_request", "purpose is required for partner clients")
-        if purpose not in allowed_purposes():
+        if purpose and purpose not in allowed_purposes():
             raise OAuthError(
                 "invalid_scope",
                 "purpose is not a purpose of an active agreement this partner is party to",

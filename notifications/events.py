@@ -9,7 +9,13 @@ from sqlmodel import Session
 
 from core.clock import rfc3339
 from notifications.outbox import emit, emit_each
-from records.models import ConsentRecord, Signal
+from records.models import AgreementVersion, ConsentRecord, Signal
+
+AGREEMENT_EVENTS = {
+    "proposed": "agreement.proposed",
+    "active": "agreement.active",
+    "rejected": "agreement.rejected",
+}
 
 
 def signal_created(
@@ -163,4 +169,22 @@ def informing_due(session: Session, signal: Signal, *, now: datetime, max_attemp
         now=now,
         max_attempts=max_attempts,
         data={"signalId": signal.id, "purpose": signal.purpose},
+    )
+
+
+def agreement_status(
+    session: Session, row: AgreementVersion, *, now: datetime, max_attempts: int
+) -> None:
+    """Tell every party that a version is proposed, active or rejected (other statuses have
+    no event); the party reads the version with its own token."""
+    type = AGREEMENT_EVENTS.get(row.status)
+    if type is None:
+        return
+    payload = {"agreementId": row.agreement_id, "version": row.version, "status": row.status}
+    emit_each(
+        session,
+        type=type,
+        data=dict.fromkeys((str(party) for party in row.document["parties"]), payload),
+        now=now,
+        max_attempts=max_attempts,
     )

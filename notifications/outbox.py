@@ -31,6 +31,9 @@ EVENT_TYPES = (
     "match.coordinator_assigned",
     "match.handover_requested",
     "match.unassigned",
+    "agreement.proposed",
+    "agreement.active",
+    "agreement.rejected",
 )
 
 

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from policies.vocabulary import (
-    AGREEMENT_STATUSES,
     KIND_PREFIX,
     LEGAL_BASES,
     PARTNER_KINDS,
     SIGNAL_FIELDS,
+    WRITTEN_STATUSES,
     is_slug,
 )
 
@@ -93,8 +93,8 @@ def validate_agreement(
     if agreement.valid_until is not None and agreement.valid_until < agreement.valid_from:
         report("validUntil", "must not be before validFrom")
 
-    if agreement.status not in AGREEMENT_STATUSES:
-        report("status", f"must be one of {', '.join(AGREEMENT_STATUSES)}")
+    if agreement.status not in WRITTEN_STATUSES:
+        report("status", f"must be one of {', '.join(WRITTEN_STATUSES)}")
 
     if not agreement.purposes:
         report("purposes", "must name at least one purpose")

@@ -27,7 +27,12 @@ LEGAL_BASES: Final = (
 # Every decision lists the fields it shares in this order, so responses are stable.
 SIGNAL_FIELDS: Final = ("subject", "summary", "details", "contact")
 
-AGREEMENT_STATUSES: Final = ("draft", "active", "suspended", "terminated")
+AGREEMENT_STATUSES: Final = ("proposed", "active", "rejected", "suspended", "terminated", "draft")
+"""Every status a stored version can have; `proposed` and `rejected` come from acceptance."""
+
+WRITTEN_STATUSES: Final = ("draft", "proposed", "active", "suspended", "terminated")
+"""What an administrator may write: `active` (or `proposed`) asks the parties to accept; the
+version is `proposed` until every party has (policies.acceptance)."""
 
 SLUG_RE: Final = re.compile(r"^[a-z0-9-]{2,64}$")
 
@@ -70,6 +75,8 @@ REASONS: Final = (
 
 STATUS_REASONS: Final = {
     "draft": AGREEMENT_NOT_ACTIVE,
+    "proposed": AGREEMENT_NOT_ACTIVE,
+    "rejected": AGREEMENT_NOT_ACTIVE,
     "suspended": AGREEMENT_SUSPENDED,
     "terminated": AGREEMENT_TERMINATED,
 }

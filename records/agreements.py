@@ -12,12 +12,14 @@ from sqlmodel import Session, col
 
 from core.errors import Conflict, Invalid, NotFound
 from policies import Agreement, Coordination, Rule, validate_agreement
+from policies.acceptance import PROPOSED, REJECTED, in_force, initial_status
 from records import epochs
 from records.models import AgreementRecord, AgreementVersion, Partner
 
 
-def to_policy(document: dict[str, Any], version: int) -> Agreement:
-    """The engine's view of a stored (camelCase) agreement document."""
+def to_policy(document: dict[str, Any], version: int, status: str | None = None) -> Agreement:
+    """The engine's view of a stored (camelCase) agreement document; `status` is the version's
+    own (where the parties' decisions have moved it), else the document's as written."""
     return Agreement(
         id=document["id"],
         version=version,
@@ -27,7 +29,7 @@ def to_policy(document: dict[str, Any], version: int) -> Agreement:
         valid_until=date.fromisoformat(document["validUntil"])
         if document.get("validUntil")
         else None,
-        status=document["status"],
+        status=status if status is not None else document["status"],
         purposes=dict(document["purposes"]),
         rules=tuple(
             Rule(
@@ -98,7 +100,21 @@ def update(
     _validated(session, document, version)
     record.current_version, record.updated_at = version, now
     session.add(record)
+    _withdraw_proposals(session, agreement_id)
     return _add_version(session, document, version, author=author, now=now)
+
+
+def _withdraw_proposals(session: Session, agreement_id: str) -> None:
+    """A new version replaces a proposal still waiting for the parties: it can no longer
+    become active (and the parties decide on the new one)."""
+    for row in session.scalars(
+        select(AgreementVersion).where(
+            col(AgreementVersion.agreement_id) == agreement_id,
+            col(AgreementVersion.status) == PROPOSED,
+        )
+    ):
+        row.status, row.status_reason = REJECTED, "superseded"
+        session.add(row)
 
 
 def _add_version(
@@ -107,7 +123,7 @@ def _add_version(
     row = AgreementVersion(
         agreement_id=document["id"],
         version=version,
-        status=document["status"],
+        status=initial_status(document["status"]),
         valid_from=date.fromisoformat(document["validFrom"]),
         valid_until=date.fromisoformat(document["validUntil"])
         if document.get("validUntil")
@@ -127,7 +143,35 @@ def _add_version(
     return row
 
 
+def in_force_versions(session: Session) -> list[AgreementVersion]:
+    """Per agreement the version decisions are made with (policies.acceptance.in_force): the
+    newest that took effect, so a proposal never displaces an accepted version."""
+    statuses: dict[str, list[tuple[int, str]]] = {}
+    for agreement_id, version, status in session.execute(
+        select(
+            col(AgreementVersion.agreement_id),
+            col(AgreementVersion.version),
+            col(AgreementVersion.status),
+        )
+    ):
+        statuses.setdefault(agreement_id, []).append((version, status))
+    wanted = {
+        (agreement_id, chosen)
+        for agreement_id, found in statuses.items()
+        if (chosen := in_force(found)) is not None
+    }
+    if not wanted:
+        return []
+    rows = session.scalars(
+        select(AgreementVersion).where(
+            col(AgreementVersion.agreement_id).in_({agreement_id for agreement_id, _ in wanted})
+        )
+    )
+    return [row for row in rows if (row.agreement_id, row.version) in wanted]
+
+
 def current_versions(session: Session) -> list[AgreementVersion]:
+    """Per agreement its newest version (which may still be proposed)."""
     query = select(AgreementVersion).join(
         AgreementRecord,
         (AgreementRecord.id == AgreementVersion.agreement_id)  # type: ignore[arg-type]
@@ -167,3 +211,7 @@ def versions(session: Session, agreement_id: str) -> Sequence[AgreementVersion]:
 
 def is_party(row: AgreementVersion, partner_id: str) -> bool:
     return partner_id in row.document["parties"]
+
+
+def parties(row: AgreementVersion) -> list[str]:
+    return [str(party) for party in row.document["parties"]]

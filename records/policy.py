@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from policies import Consent, Decision, Party, PolicySet, ShareRequest, decide, purposes_for
 from records import epochs
-from records.agreements import current_versions, to_policy
+from records.agreements import in_force_versions, to_policy
 from records.models import ConsentRecord, ConsentWithdrawal, Partner
 
 
@@ -63,7 +63,8 @@ class PolicyStore:
             view = PolicyView(
                 epoch,
                 PolicySet.build(
-                    to_policy(row.document, row.version) for row in current_versions(session)
+                    to_policy(row.document, row.version, row.status)
+                    for row in in_force_versions(session)
                 ),
                 {
                     row.id: Party(row.id, row.kind, active=row.status == "active")

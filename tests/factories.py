@@ -272,12 +272,88 @@ def example_agreement(**changes: Any) -> dict[str, Any]:
     return json.loads(json.dumps({**EXAMPLE, **changes}))
 
 
-def make_agreement(client: TestClient, admin_token: str, **changes: Any) -> dict[str, Any]:
+def make_agreement(
+    client: TestClient, admin_token: str, *, accepted: bool = True, **changes: Any
+) -> dict[str, Any]:
+    """An agreement written by the admin and, unless `accepted=False`, accepted by every party
+    (each with a signing client of its own), so it is active as API.md's example is."""
     response = client.post(
         "/v1/agreements", json=example_agreement(**changes), headers=bearer(admin_token)
     )
     assert response.status_code == 201, response.text
-    return dict(response.json())
+    written = dict(response.json())
+    if accepted and written["status"] == "proposed":
+        return accept_all(client, admin_token, written["id"], written["version"])
+    return written
+
+
+def acceptor(client: TestClient, admin_token: str, partner: str) -> Credentials:
+    """The partner's client that signs acceptances (a registered key), made once per test."""
+    made: dict[str, Credentials] = client.__dict__.setdefault("_acceptors", {})
+    if partner not in made:
+        made[partner] = make_client(client, admin_token, partner=partner, method="private_key_jwt")
+    return made[partner]
+
+
+def accept_token(client: TestClient, creds: Credentials) -> dict[str, str]:
+    """A token for deciding on agreements only: no purpose needed."""
+    return bearer(token(client, creds, scope="agreements:accept"))
+
+
+def acceptance_signature(
+    creds: Credentials,
+    agreement_id: str,
+    version: int,
+    content_hash: str,
+    decision: str = "accept",
+    **overrides: Any,
+) -> str:
+    """The statement a party signs: a compact JWS by its client's key."""
+    from jose import jws
+
+    payload = {
+        "agreement": agreement_id,
+        "version": version,
+        "contentHash": content_hash,
+        "decision": decision,
+        **overrides,
+    }
+    assert creds.private_pem is not None
+    headers = {"typ": "wijkdeel-acceptance+jws", **({"kid": creds.kid} if creds.kid else {})}
+    return str(jws.sign(payload, creds.private_pem, headers=headers, algorithm="ES256"))
+
+
+def decide(
+    client: TestClient,
+    creds: Credentials,
+    agreement_id: str,
+    version: int,
+    decision: str = "accept",
+) -> httpx2.Response | Any:
+    """One party's decision through HTTP, signed over the version's contentHash."""
+    headers = accept_token(client, creds)
+    shown = client.get(f"/v1/agreements/{agreement_id}/versions/{version}", headers=headers)
+    assert shown.status_code == 200, shown.text
+    signature = acceptance_signature(
+        creds, agreement_id, version, shown.json()["contentHash"], decision
+    )
+    return client.post(
+        f"/v1/agreements/{agreement_id}/versions/{version}/acceptance",
+        json={"decision": decision, "signature": signature},
+        headers=headers,
+    )
+
+
+def accept_all(
+    client: TestClient, admin_token: str, agreement_id: str, version: int
+) -> dict[str, Any]:
+    """Every party accepts the version; returns it as it then stands."""
+    admin = bearer(admin_token)
+    path = f"/v1/agreements/{agreement_id}/versions/{version}"
+    for party in client.get(path, headers=admin).json()["parties"]:
+        answer = decide(client, acceptor(client, admin_token, party), agreement_id, version)
+        assert answer.status_code == 201, answer.text
+    return dict(client.get(path, headers=admin).json())
 
 
 @dataclass

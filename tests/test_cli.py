@@ -36,6 +36,8 @@ def run(
         "WIJKDEEL_MASTER_KEY": MASTER_KEY,
         "WIJKDEEL_SECRET_HASH_MEMORY_KIB": "64",
         "WIJKDEEL_SECRET_HASH_TIME_COST": "1",
+        # A work tree tested with the shared environment imports its own code.
+        **{name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ},
         **(env or {}),
     }
     return subprocess.run(
@@ -185,6 +187,30 @@ def test_demo_walks_the_story_and_seeds_idempotently(tmp_path: Path) -> None:
     first = json.loads(credentials.read_text())
     again = run(tmp_path, "demo", "--seed-only")
     assert again.returncode == 0 and json.loads(credentials.read_text()) == first
+
+
+def test_verify_acceptances_finds_a_forged_statement(tmp_path: Path) -> None:
+    run(tmp_path, "migrate")
+    assert run(tmp_path, "demo", "--seed-only").returncode == 0
+    good = run(tmp_path, "agreements", "verify-acceptances")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert (
+        "checked 3 acceptances (3 client)" in good.stdout and "all acceptances hold" in good.stdout
+    )
+    with sqlite3.connect(tmp_path / "var" / "wijkdeel.db") as conn:
+        # The wijkteam's statement stored as the school's: signed, but not by the school's key.
+        conn.execute(
+            "UPDATE agreement_acceptances SET signature = (SELECT signature FROM "
+            "agreement_acceptances WHERE partner_id = 'wijkteam-noord') "
+            "WHERE partner_id = 'obs-de-linde'"
+        )
+    bad = run(tmp_path, "agreements", "verify-acceptances", "--json")
+    assert bad.returncode == 1
+    answer = json.loads(bad.stdout)
+    assert answer["valid"] is False and answer["checked"] == 3
+    assert [(f["partner"], f["problem"]) for f in answer["findings"]] == [
+        ("obs-de-linde", "forged_signature")
+    ]
 
 
 def _free_port() -> int:

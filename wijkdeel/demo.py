@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from audit.events import record
+from audit.events import AuditDraft, record
+from auth import jwt, statements
+from auth.keys import public_jwk, thumbprint
 from auth.secrets import new_secret
+from notifications import events
 from people import accounts
-from records import agreements, partners
+from policies.acceptance import PROPOSED
+from records import acceptances, agreements, partners
 from records.models import AgreementRecord, Partner
 from wijkdeel.cli.common import operator_event
 from wijkdeel.runtime import Runtime
@@ -36,6 +42,12 @@ CLIENTS = [
     ("kinderwerk", "kinderwerk-noord", "partner"),
     ("school", "obs-de-linde", "partner"),
     ("wijkteam", "wijkteam-noord", "partner"),
+]
+# Each party's signing system: a client with a registered key that accepts agreements for it.
+SIGNERS = [
+    ("kinderwerk-signer", "kinderwerk-noord"),
+    ("school-signer", "obs-de-linde"),
+    ("wijkteam-signer", "wijkteam-noord"),
 ]
 # One person per role for the console (development only), with the password they sign in with.
 PEOPLE = [
@@ -93,11 +105,91 @@ def seed(runtime: Runtime, agreement: dict[str, Any]) -> dict[str, dict[str, str
                 "clientId": client.id,
                 "clientSecret": secret,
             }
+        for name, partner_id in SIGNERS:
+            if name in known and known[name]["clientId"] in existing:
+                continue
+            known[name] = _signer(runtime, session, name, partner_id)
+        _accept(runtime, session, agreement["id"], known)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(known, handle, indent=2)
     return known
+
+
+def _signer(runtime: Runtime, session: Any, name: str, partner_id: str) -> dict[str, str]:
+    """A party's signing client: its private key stays in the credentials file (0600)."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = public_jwk(private.public_key())
+    kid = thumbprint(public)
+    client = partners.create_client(
+        session,
+        partner_id=partner_id,
+        role="partner",
+        auth_method="private_key_jwt",
+        secret_hash=None,
+        jwks={"keys": [{**public, "kid": kid}]},
+        now=runtime.now(),
+    )
+    record(session, operator_event(runtime, "client.create", "client", client.id), "allow")
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "partner": partner_id,
+        "role": "partner",
+        "clientId": client.id,
+        "kid": kid,
+        "privateKey": pem,
+    }
+
+
+def _accept(
+    runtime: Runtime, session: Any, agreement_id: str, known: dict[str, dict[str, str]]
+) -> None:
+    """Every party accepts the demo agreement while it is proposed, each signing with the key
+    of its own signing client, as a partner system does through the API."""
+    row = agreements.get_version(session, agreement_id)
+    if row.status != PROPOSED:
+        return
+    digest = acceptances.version_hash(row)
+    for name, partner_id in SIGNERS:
+        if partner_id not in agreements.parties(row):
+            continue
+        signer = known[name]
+        expected = statements.Expected(agreement_id, row.version, digest, "accept")
+        signature = statements.sign(
+            statements.payload_for(expected),
+            jwt.private_key(signer["privateKey"].encode()),
+            kid=signer["kid"],
+        )
+        now = runtime.now()
+        outcome = acceptances.decide_as_client(
+            session,
+            agreement_id,
+            row.version,
+            client_id=signer["clientId"],
+            partner=partner_id,
+            decision="accept",
+            signature=signature,
+            now=now,
+        )
+        event = AuditDraft(
+            action="agreement.accept",
+            at=now,
+            client_id=signer["clientId"],
+            partner=partner_id,
+            role="partner",
+            resource_type="agreement",
+            resource_id=agreement_id,
+            agreement_id=agreement_id,
+            agreement_version=row.version,
+        )
+        record(session, event, "allow")
+        if outcome.changed_to is not None:
+            events.agreement_status(
+                session, outcome.version, now=now, max_attempts=runtime.max_attempts
+            )
 
 
 def people_path(runtime: Runtime) -> Path:
@@ -207,6 +299,13 @@ class Story:
         return body
 
     async def run(self) -> None:
+        admin = await self.token("admin")
+        self.show(
+            "The convenant is active: every party accepted it with a statement signed by its "
+            "own key over the version's contentHash",
+            await self.http.get("/v1/agreements/convenant-noord", headers=admin),
+            ("version", "status", "contentHash"),
+        )
         kw = await self.token("kinderwerk", "signalering")
         created = self.show(
             "Kinderwerk Noord sends a signal about Sam (category opvoeding, purpose signalering)",

@@ -13,6 +13,8 @@ from api.schemas.common import SLUG_PATTERN
 from audit.events import AuditDraft
 from auth.caller import Caller
 from core.errors import Invalid, NotFound
+from notifications import events
+from policies.acceptance import content_hash
 from records import agreements
 from records.models import AgreementVersion
 from wijkdeel.unit import Tx
@@ -27,6 +29,9 @@ def public(row: AgreementVersion) -> AgreementPublic:
         {
             **row.document,
             "version": row.version,
+            "status": row.status,
+            "statusReason": row.status_reason,
+            "contentHash": content_hash(row.document, row.version),
             "createdAt": row.created_at,
             "createdBy": row.created_by,
         }
@@ -51,7 +56,9 @@ def _noted(audit: AuditDraft, row: AgreementVersion) -> AgreementVersion:
     status_code=status.HTTP_201_CREATED,
     summary="Write a new agreement (version 1)",
     responses={409: {"description": "an agreement with this id exists already"}},
-    description="Refused with 422 and a precise `detail` when a rule names a non-party, an unknown "
+    description="A version written as `active` is `proposed` until every party has accepted "
+    "it (event `agreement.proposed` to each party). "
+    "Refused with 422 and a precise `detail` when a rule names a non-party, an unknown "
     "purpose or field, a category that is not a slug, consent as basis without requiresConsent, "
     "a retention outside 1..730 days, validUntil before validFrom, or a duplicate rule.",
     openapi_extra=audited("agreement.create", "agreement"),
@@ -70,6 +77,7 @@ async def create_agreement(body: AgreementBody, unit: AdminUnit) -> AgreementPub
             )
         document = body.document(agreement_id)
         row = agreements.create(tx.session, document, author=caller.client_id, now=tx.now)
+        events.agreement_status(tx.session, row, now=tx.now, max_attempts=tx.runtime.max_attempts)
         return public(_noted(tx.audit, row))
 
     return await unit.write(work)
@@ -109,8 +117,11 @@ async def read_agreement(id: AgreementId, unit: AnyCaller) -> AgreementPublic:
     "/{id}",
     summary="Write the next version of an agreement",
     responses={409: {"description": "another change to this agreement came first; retry"}},
-    description="Earlier versions stay readable and unchanged. Suspending or terminating is a "
-    "new version with that status; access it gave ends at the next request.",
+    description="Earlier versions stay readable and unchanged. A version written as `active` is "
+    "`proposed` until every party has accepted it (POST …/versions/{n}/acceptance); until then "
+    "the version in force stays in force, and a proposal still waiting is replaced. Suspending or "
+    "terminating is a new version with that status; it takes effect at once and access it gave "
+    "ends at the next request.",
     openapi_extra=audited("agreement.update", "agreement"),
 )
 async def update_agreement(
@@ -120,6 +131,7 @@ async def update_agreement(
         _same_id(body, id)
         document = body.document(id)
         row = agreements.update(tx.session, id, document, author=caller.client_id, now=tx.now)
+        events.agreement_status(tx.session, row, now=tx.now, max_attempts=tx.runtime.max_attempts)
         return public(_noted(tx.audit, row))
 
     return await unit.write(work)

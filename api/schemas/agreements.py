@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,7 +88,10 @@ class AgreementBody(Body):
     parties: list[str] = Field(max_length=100)
     valid_from: date
     valid_until: date | None = None
-    status: str = Field(description="draft, active, suspended or terminated")
+    status: str = Field(
+        description="draft, active (or proposed), suspended or terminated; an active version is "
+        "proposed until every party has accepted it, the others take effect at once"
+    )
     purposes: dict[str, str] = Field(max_length=20, description="purpose word → description")
     rules: list[RuleBody] = Field(max_length=500)
     coordination: list[CoordinationBody] = Field(
@@ -134,10 +137,22 @@ class AgreementPublic(Public):
     parties: list[str]
     valid_from: date
     valid_until: date | None
-    status: str
+    status: str = Field(
+        description="proposed, active, rejected, suspended, terminated or draft: where the "
+        "parties' decisions have brought this version"
+    )
+    status_reason: str | None = Field(
+        default=None,
+        description="why the status moved without a new version: `acceptance_revoked` (a "
+        "party revoked its acceptance), `superseded` (a newer version replaced the proposal)",
+    )
     purposes: dict[str, str]
     rules: list[RulePublic]
     coordination: list[CoordinationPublic] = Field(default_factory=list)
+    content_hash: str = Field(
+        description="what a party signs to accept: `sha256:` and the hex SHA-256 of the RFC 8785 "
+        "canonical JSON of this version's document without `status`, with `version`"
+    )
     created_at: datetime = Field(description="when this version was written")
     created_by: str = Field(description="the client (or `operator`) that wrote this version")
 
@@ -221,3 +236,69 @@ class DecisionPublic(Public):
     retention_days: int | None
     subject_ref: str | None = None
     grounds: list[GroundPublic] = Field(description="every rule that allows, the named one first")
+
+
+SIGNATURE_EXAMPLE = (
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImstMSIsInR5cCI6IndpamtkZWVsLWFjY2VwdGFuY2UrandzIn0"
+    ".eyJhZ3JlZW1lbnQiOiJjb252ZW5hbnQtbm9vcmQiLCJ2ZXJzaW9uIjoyfQ.c2lnbmF0dXJl"
+)
+
+
+class AcceptanceBody(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "accept", "signature": SIGNATURE_EXAMPLE}]}
+    )
+
+    decision: Literal["accept", "reject"]
+    signature: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="a compact JWS (ES256, header `typ: wijkdeel-acceptance+jws`, `kid` of the "
+        "client's registered key) over the JSON `{agreement, version, contentHash, decision}`",
+    )
+
+
+class AcceptancePublic(Public):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "019387a2-0c3e-7d4a-9b1e-5f2a6c8d9e01",
+                    "agreementId": "convenant-noord",
+                    "version": 2,
+                    "partner": "obs-de-linde",
+                    "decision": "accept",
+                    "method": "client",
+                    "clientId": "c-obs-1",
+                    "kid": "k-1",
+                    "contentHash": "sha256:9f2c…",
+                    "signature": SIGNATURE_EXAMPLE,
+                    "createdAt": "2026-12-01T10:00:00Z",
+                    "versionStatus": "proposed",
+                }
+            ]
+        }
+    )
+
+    id: str
+    agreement_id: str
+    version: int
+    partner: str = Field(description="the party that decided")
+    decision: str = Field(description="accept or reject")
+    method: str = Field(
+        description="client (signed with the partner client's key), console (signed by the "
+        "service for a person of the gemeente) or migration (recorded when acceptance began; "
+        "no signature)"
+    )
+    client_id: str | None = None
+    person: str | None = Field(default=None, description="the console person's id")
+    kid: str | None = Field(default=None, description="the key the statement was signed with")
+    content_hash: str = Field(description="the contentHash that was signed")
+    signature: str | None = Field(default=None, description="the statement as received")
+    created_at: datetime
+    revoked_at: datetime | None = None
+    version_status: str = Field(description="the version's status now")
+
+
+class AcceptancePage(Page[AcceptancePublic]):
+    pass

@@ -18,6 +18,9 @@ EventType = Literal[
     "match.coordinator_assigned",
     "match.handover_requested",
     "match.unassigned",
+    "agreement.proposed",
+    "agreement.active",
+    "agreement.rejected",
 ]
 
 
@@ -34,7 +37,7 @@ class SubscriptionCreate(Body):
     )
 
     url: str = Field(min_length=8, max_length=2000, description="https:// to a public address")
-    events: list[EventType] = Field(min_length=1, max_length=16)
+    events: list[EventType] = Field(min_length=1, max_length=20)
 
 
 class SubscriptionPublic(Public):

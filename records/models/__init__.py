@@ -1,6 +1,6 @@
 """Every table, imported so that the metadata (and Alembic) sees them all."""
 
-from records.models.agreements import AgreementRecord, AgreementVersion
+from records.models.agreements import AgreementAcceptance, AgreementRecord, AgreementVersion
 from records.models.audit import AuditCheckpoint, AuditEvent
 from records.models.base import metadata
 from records.models.census import ApiProcess
@@ -16,6 +16,7 @@ from records.models.signals import Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
 __all__ = [
+    "AgreementAcceptance",
     "AgreementRecord",
     "AgreementVersion",
     "ApiProcess",

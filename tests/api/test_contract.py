@@ -29,10 +29,18 @@ from records.db import Database
 from tests.api.test_consents import consent_body
 from tests.api.test_signals import signal_body
 from tests.conftest import empty, settings_for_tests
-from tests.factories import bearer, bootstrap_admin, make_client, make_neighbourhood, token
+from tests.factories import (
+    accept_token,
+    acceptor,
+    bearer,
+    bootstrap_admin,
+    make_client,
+    make_neighbourhood,
+    token,
+)
 from wijkdeel.runtime import build_runtime
 
-ROLES = ("partner", "admin", "auditor")
+ROLES = ("partner", "admin", "auditor", "acceptor")
 EXAMPLES = 8
 # What the contract promises: no server error; every status, content type, header and body as
 # documented. (Not that every schema-valid body is accepted: an elfproef or a rule of an
@@ -67,6 +75,8 @@ def world(
             "partner": kinderwerk,
             "admin": bearer(admin),
             "auditor": bearer(token(client, auditor)),
+            # A party's signing client, with the one scope that decides on agreements.
+            "acceptor": accept_token(client, acceptor(client, admin, "obs-de-linde")),
         }
         yield app, tokens
 

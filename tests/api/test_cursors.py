@@ -76,7 +76,12 @@ def setting(client: TestClient, admin_token: str) -> tuple[dict[str, dict[str, s
     return headers, subscription.json()["id"]
 
 
-def routes(subscription: str, partner: str = "wijkteam-noord") -> list[ListRoute]:
+def routes(
+    subscription: str,
+    partner: str = "wijkteam-noord",
+    agreement: str = "convenant-noord",
+    version: str = "1",
+) -> list[ListRoute]:
     return [
         ListRoute("GET", "/v1/partners", "admin"),
         ListRoute("GET", f"/v1/partners/{partner}/clients", "admin"),
@@ -96,6 +101,7 @@ def routes(subscription: str, partner: str = "wijkteam-noord") -> list[ListRoute
             accept="text/csv",
         ),
         ListRoute("GET", f"/v1/subscriptions/{subscription}/deliveries", "wijkteam"),
+        ListRoute("GET", f"/v1/agreements/{agreement}/versions/{version}/acceptances", "admin"),
     ]
 
 
@@ -112,7 +118,8 @@ def test_a_forged_cursor_is_a_400_on_every_list(
         if any(p.get("name") == "cursor" for p in operation.get("parameters", []))
     }
     assert with_cursor == {
-        (route.method, route.path.removeprefix("/v1")) for route in routes("{id}", "{id}")
+        (route.method, route.path.removeprefix("/v1"))
+        for route in routes("{id}", "{id}", "{id}", "{n}")
     }
     for forged in [*FORGED, "of the wrong kind"]:
         for route in routes(subscription):

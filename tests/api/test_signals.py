@@ -12,6 +12,7 @@ from core.clock import FrozenClock
 from tests.api.test_consents import consent_body
 from tests.factories import (
     Neighbourhood,
+    accept_all,
     audit_events,
     audit_ref,
     bearer,
@@ -172,7 +173,13 @@ def test_agreement_suspension_ends_access_at_the_next_request(
     assert client.get(f"/v1/signals/{created['id']}", headers=tokens.kinderwerk).status_code == 200
     refused = client.post("/v1/signals", json=signal_body(), headers=tokens.kinderwerk)
     assert refused.status_code == 403 and refused.json()["reasons"] == ["agreement_suspended"]
-    client.put("/v1/agreements/convenant-noord", json=example_agreement(), headers=tokens.admin)
+    # Sharing again needs a new version that every party accepts.
+    again = client.put(
+        "/v1/agreements/convenant-noord", json=example_agreement(), headers=tokens.admin
+    ).json()
+    assert again["status"] == "proposed"
+    assert client.get(f"/v1/signals/{created['id']}", headers=tokens.wijkteam).status_code == 403
+    accept_all(client, tokens.world.admin_token, "convenant-noord", again["version"])
     assert client.get(f"/v1/signals/{created['id']}", headers=tokens.wijkteam).status_code == 200
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from api.schemas.agreements import AgreementBody
 from audit.events import record
 from core.errors import DomainError
-from records import agreements
+from records import acceptances, agreements
 from records.models import AgreementRecord
 from wijkdeel.cli.common import command_group, fail, open_runtime, operator_event
 
@@ -73,7 +73,12 @@ def import_agreement(
         event = operator_event(runtime, action, "agreement", row.agreement_id)
         event.agreement_id, event.agreement_version = row.agreement_id, row.version
         record(session, event, "allow")
-        typer.echo(f"{row.agreement_id} is now at version {row.version}")
+        typer.echo(f"{row.agreement_id} is now at version {row.version} ({row.status})")
+        if row.status == "proposed":
+            typer.echo(
+                "every party must accept it (POST /v1/agreements/"
+                f"{row.agreement_id}/versions/{row.version}/acceptance) before it is active"
+            )
 
 
 @agreements_app.command("export")
@@ -97,3 +102,48 @@ def export_agreement(
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
+
+
+@agreements_app.command("verify-acceptances")
+def verify_acceptances(
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Check every stored acceptance offline: each signature against the signer's registered
+    public key and the content hash recomputed from the stored version. Exit 1 on any finding."""
+    with open_runtime() as runtime, runtime.db.reading() as session:
+        result = acceptances.verify_all(session)
+    findings = [
+        {
+            "agreement": finding.agreement_id,
+            "version": finding.version,
+            "partner": finding.partner,
+            "acceptance": finding.acceptance_id,
+            "problem": finding.problem,
+        }
+        for finding in result.findings
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "valid": not findings,
+                    "checked": result.checked,
+                    "byMethod": result.by_method,
+                    "findings": findings,
+                }
+            )
+        )
+    else:
+        methods = ", ".join(f"{n} {method}" for method, n in sorted(result.by_method.items()))
+        typer.echo(f"checked {result.checked} acceptances ({methods or 'none'})")
+        for found in findings:
+            where = f"{found['agreement']} version {found['version']}"
+            who = (
+                f" {found['partner']} (acceptance {found['acceptance']})"
+                if found["partner"]
+                else ""
+            )
+            typer.echo(f"{str(found['problem']).upper()}: {where}{who}")
+        typer.echo("all acceptances hold" if not findings else f"{len(findings)} problem(s)")
+    if findings:
+        raise typer.Exit(1)
