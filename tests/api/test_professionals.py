@@ -16,6 +16,7 @@ from tests.factories import (
     ACTOR_TOKEN_TYPE,
     ASSERTION_TYPE,
     Neighbourhood,
+    accept_all,
     actor_form,
     actor_token,
     assertion,
@@ -110,6 +111,7 @@ def test_a_recipient_without_contact_does_not_learn_the_professional(
         "/v1/agreements/convenant-noord", json=agreement, headers=bearer(admin_token)
     )
     assert response.status_code == 200, response.text
+    accept_all(client, admin_token, "convenant-noord", response.json()["version"])
     created = send(client, bearer(professional_token(client, world.kinderwerk)))
 
     wijkteam = bearer(token(client, world.wijkteam, purpose="signalering"))
@@ -255,6 +257,7 @@ def _require_professional(client: TestClient, admin_token: str) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["rules"][0]["requiresProfessional"] is True
+    accept_all(client, admin_token, "convenant-noord", response.json()["version"])
 
 
 def test_a_rule_may_require_a_professional(
