@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from jose import jws
 from jose import jwt as jose_jwt
 
 from bench.load import ASSERTION_TYPE, elfproef_bsn, signal_body
@@ -136,9 +137,9 @@ def world(installation: Wijkdeel, *, signals: int, http: httpx.Client | None = N
         for partner_id, kind in PARTNERS:
             body = {"id": partner_id, "name": partner_id.replace("-", " ").title(), "kind": kind}
             _check(http.post(f"{base}/v1/partners", json=body, headers=headers), 201)
-        _check(http.post(f"{base}/v1/agreements", json=agreement(), headers=headers), 201)
+        written = _check(http.post(f"{base}/v1/agreements", json=agreement(), headers=headers), 201)
         clients = {}
-        for partner_id in ("kinderwerk-noord", "wijkteam-noord"):
+        for partner_id in written["parties"]:
             pem, public = ec_key()
             kid = f"bench-{secrets.token_hex(3)}"
             body = {"role": "partner", "jwks": {"keys": [{**public, "kid": kid}]}}
@@ -146,6 +147,8 @@ def world(installation: Wijkdeel, *, signals: int, http: httpx.Client | None = N
                 f"{base}/v1/partners/{partner_id}/clients", json=body, headers=headers
             )
             clients[partner_id] = Client(_check(answer, 201)["clientId"], partner_id, pem, kid)
+        for party in clients.values():
+            accept(http, base, party, written["id"], written["version"])
         kinderwerk, wijkteam = clients["kinderwerk-noord"], clients["wijkteam-noord"]
         result = World(
             base=base,
@@ -160,6 +163,37 @@ def world(installation: Wijkdeel, *, signals: int, http: httpx.Client | None = N
     if not in_process:
         result.signal_ids = send_signals(result, signals)
     return result
+
+
+def accept(http: httpx.Client, base: str, party: Client, agreement_id: str, version: int) -> None:
+    """The party accepts the proposed version, signing its contentHash with its client's key
+    (an agreement is active only once every party has)."""
+    answer = http.post(
+        f"{base}/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": "agreements:accept",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": party.assertion(base),
+        },
+    )
+    headers = {"Authorization": f"Bearer {_check(answer)['access_token']}"}
+    path = f"{base}/v1/agreements/{agreement_id}/versions/{version}"
+    shown = _check(http.get(path, headers=headers))
+    statement = {
+        "agreement": agreement_id,
+        "version": version,
+        "contentHash": shown["contentHash"],
+        "decision": "accept",
+    }
+    signature = jws.sign(
+        statement,
+        party.private_pem,
+        headers={"typ": "wijkdeel-acceptance+jws", "kid": party.kid},
+        algorithm="ES256",
+    )
+    body = {"decision": "accept", "signature": signature}
+    _check(http.post(f"{path}/acceptance", json=body, headers=headers), 201)
 
 
 def _bsns(count: int, seed: int) -> list[str]:
