@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import delete, func
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -164,14 +164,14 @@ def record_matches(tx: Tx, signal: Signal, recipients: Sequence[str]) -> list[tu
 
 
 def reopen(tx: Tx, match: Match) -> None:
-    """A new signal about a child whose match had ended: the work starts again - the partners
-    involved join (and are told) anew, and the days without a coordinator count again."""
+    """A new signal about a child whose match had ended: the work starts again, without a
+    coordinator until one is named or takes it, and the days without one count again. Its
+    partners stay (whether each still sees two of its signals is checked at every read)."""
     match.status, match.ended_at, match.opened_at = "open", None, tx.now
     match.coordinator = match.coordinator_since = None
     match.handover_to = match.handover_since = None
     match.unassigned_raised_at, match.updated_at = None, tx.now
     tx.session.add(match)
-    tx.session.execute(delete(MatchPartner).where(col(MatchPartner.match_id) == match.id))
     history(tx.session, match, action="reopened", at=tx.now)
 
 

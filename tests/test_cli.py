@@ -182,6 +182,10 @@ def test_demo_walks_the_story_and_seeds_idempotently(tmp_path: Path) -> None:
     assert "→ 201" in out and '"reasons": ["consent_required"]' in out
     assert '"reasons": ["consent_withdrawn"]' in out and "→ 410" in out
     assert '"valid": true' in out and "111222333" not in out
+    # Issue 14's story: the agreement's coordinator hands regie over to the school.
+    assert '"coordinator": {"partner": "wijkteam-noord"' in out
+    assert '"handover": {"to": "obs-de-linde"' in out
+    assert out.rstrip().count('"coordinator": {"partner": "obs-de-linde"') == 1
     credentials = tmp_path / "var" / "demo-credentials.json"
     assert oct(credentials.stat().st_mode & 0o777) == "0o600"
     first = json.loads(credentials.read_text())

@@ -27,6 +27,7 @@ from people import accounts
 from policies.acceptance import PROPOSED
 from records import acceptances, agreements, partners
 from records.models import AgreementRecord, Partner
+from wijkdeel.cli.agreements import read_agreement
 from wijkdeel.cli.common import operator_event
 from wijkdeel.runtime import Runtime
 
@@ -57,6 +58,8 @@ PEOPLE = [
 ]
 # The agreement the demo seeds (`wijkdeel agreements import` reads the same file).
 COVENANT = Path(__file__).resolve().parents[1] / "examples" / "convenant-noord.yaml"
+# The wijkteam and the school coordinate around a child: a match, and who has regie.
+ZORGOVERLEG = COVENANT.with_name("convenant-zorgoverleg.yaml")
 # A made-up child; the BSN passes the elfproef but belongs to no one.
 CHILD = {"bsn": "111222333", "name": "Sam de Vries", "birthDate": "2017-03-02"}
 
@@ -79,11 +82,12 @@ def seed(runtime: Runtime, agreement: dict[str, Any]) -> dict[str, dict[str, str
                     operator_event(runtime, "partner.create", "partner", partner_id),
                     "allow",
                 )
-        if session.get(AgreementRecord, agreement["id"]) is None:
-            row = agreements.create(session, dict(agreement), author="operator", now=now)
-            event = operator_event(runtime, "agreement.create", "agreement", row.agreement_id)
-            event.agreement_id, event.agreement_version = row.agreement_id, row.version
-            record(session, event, "allow")
+        for document in (agreement, read_agreement(ZORGOVERLEG)):
+            if session.get(AgreementRecord, document["id"]) is None:
+                row = agreements.create(session, dict(document), author="operator", now=now)
+                event = operator_event(runtime, "agreement.create", "agreement", row.agreement_id)
+                event.agreement_id, event.agreement_version = row.agreement_id, row.version
+                record(session, event, "allow")
         existing = {c.id for p, *_ in PARTNERS for c in _clients(session, p)}
         for name, partner_id, role in CLIENTS:
             if name in known and known[name]["clientId"] in existing:
@@ -399,6 +403,7 @@ class Story:
             await self.http.get(f"/v1/signals/{created['id']}", headers=wt),
             ("code",),
         )
+        await self.regie()
         auditor = await self.token("auditor")
         self.show(
             "The privacy officer's decision check, without acting",
@@ -428,6 +433,56 @@ class Story:
                 f" {event['action']:<17} {event['outcome']:<5}"
                 f" {event['purpose'] or '':<11} {event['legalBasis'] or ''}"
             )
+
+    async def regie(self) -> None:
+        """Issue 14's story: a wijkteam and a school both signal about Sam - a match, which the
+        agreement gives the wijkteam to coordinate, and which it hands over to the school."""
+        wt = await self.token("wijkteam", "zorgoverleg")
+        school = await self.token("school", "zorgoverleg")
+        for who, headers, summary in (
+            ("Wijkteam Noord", wt, "Gezin vraagt ondersteuning bij de opvoeding"),
+            ("OBS De Linde", school, "Sam mist vaak de eerste les"),
+        ):
+            self.show(
+                f"{who} signals about Sam for zorgoverleg",
+                await self.http.post(
+                    "/v1/signals",
+                    headers=headers,
+                    json={
+                        "subject": CHILD,
+                        "category": "opvoeding",
+                        "urgency": "normal",
+                        "summary": summary,
+                    },
+                ),
+                ("id", "recipients"),
+            )
+        listed = self.show(
+            "A match: the school sees two signals about Sam",
+            await self.http.get("/v1/matches", headers=school),
+        )
+        match = listed["items"][0]["id"]
+        self.show(
+            "The agreement makes the wijkteam coordinator; the school sees who coordinates",
+            await self.http.get(f"/v1/matches/{match}", headers=school),
+            ("partners", "coordinator", "status"),
+        )
+        self.show(
+            "The wijkteam proposes to hand regie over to the school",
+            await self.http.post(
+                f"/v1/matches/{match}/coordination",
+                headers=wt,
+                json={"action": "handover", "to": "obs-de-linde"},
+            ),
+            ("coordinator",),
+        )
+        self.show(
+            "The school accepts: it coordinates now",
+            await self.http.post(
+                f"/v1/matches/{match}/coordination", headers=school, json={"action": "accept"}
+            ),
+            ("coordinator",),
+        )
 
 
 def walk(runtime: Runtime, agreement: dict[str, Any], say: Callable[[str], None]) -> None:
