@@ -103,6 +103,14 @@ class AgreementBody(Body):
     def document(self, agreement_id: str) -> dict[str, Any]:
         body = self.model_dump(mode="json", by_alias=True)
         body["id"] = agreement_id
+        # What the second release added is stored only where it is used: a document that does
+        # not use it reads (and exports, and hashes) as it did before.
+        if not body["coordination"]:
+            del body["coordination"]
+        for rule in body["rules"]:
+            for name in ("requiresProfessional", "exchangeContact"):
+                if rule[name] is False:
+                    del rule[name]
         return body
 
 

@@ -21,7 +21,6 @@ from tests.factories import (
     make_agreement,
     make_neighbourhood,
     partner_ref,
-    professional_token,
     token,
 )
 from wijkdeel.runtime import Runtime
@@ -453,52 +452,3 @@ def test_concurrent_sends_make_one_match_and_one_take_wins(
         )
     assert sorted(r.status_code for r in taken) == [200, 409]
     assert [step for step, _, _ in history(runtime, str(match))] == ["take"]
-
-
-def test_partners_that_may_exchange_contact_see_each_others_professional(
-    client: TestClient, admin_token: str
-) -> None:
-    """The professional comes from the signals' sending professional (actor tokens): shown where
-    a rule lets the two partners exchange contact, both ways, and to no one else."""
-    world = make_neighbourhood(client, admin_token, method="private_key_jwt")
-    make_agreement(client, admin_token, **zorgoverleg())
-    wijkteam = bearer(
-        professional_token(
-            client,
-            world.wijkteam,
-            purpose="zorgoverleg",
-            sub="wt-7",
-            name="Ayse Demir",
-            function="gezinscoach",
-            email="ayse@wijkteam.example",
-        )
-    )
-    school = bearer(
-        professional_token(
-            client,
-            world.school,
-            purpose="zorgoverleg",
-            sub="ib-3",
-            name="Joost Bakker",
-            function="intern begeleider",
-            phone="020-1234567",
-            email=None,
-        )
-    )
-    send(client, wijkteam)
-    send(client, school)
-    [listed] = client.get("/v1/matches", headers=school).json()["items"]
-    seen_by_school = client.get(f"/v1/matches/{listed['id']}", headers=school).json()
-    others = {p["partner"]: p.get("professional") for p in seen_by_school["partners"]}
-    assert others[WIJKTEAM] == {
-        "name": "Ayse Demir",
-        "function": "gezinscoach",
-        "email": "ayse@wijkteam.example",
-    }
-    seen_by_wijkteam = client.get(f"/v1/matches/{listed['id']}", headers=wijkteam).json()
-    others = {p["partner"]: p.get("professional") for p in seen_by_wijkteam["partners"]}
-    assert others[SCHOOL] == {
-        "name": "Joost Bakker",
-        "function": "intern begeleider",
-        "phone": "020-1234567",
-    }
