@@ -26,6 +26,7 @@ from api.routes import (
     oauth,
     partners,
     public,
+    rights,
     signals,
 )
 from console.app import install as install_console
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
     # The signal routes first: route matching walks the list, and they carry the load.
     for router in (
         signals.router,
+        rights.router,
         oauth.router,
         me.router,
         partners.router,

@@ -1,4 +1,4 @@
-"""The four events, each built here so that nothing personal can slip into a payload."""
+"""The events, each built here so that nothing personal can slip into a payload."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from notifications.outbox import emit, emit_each
-from records.models import ConsentRecord, Signal
+from records.models import ConsentRecord, OutboxEvent, Signal
 
 
 def signal_created(
@@ -88,6 +88,34 @@ def consent_withdrawn(
         session,
         type="consent.withdrawn",
         data=dict.fromkeys(consent.recipients, payload),
+        now=now,
+        max_attempts=max_attempts,
+    )
+
+
+def signal_changed(
+    session: Session,
+    type: str,
+    signal: Signal,
+    partners: Sequence[str],
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> list[OutboxEvent]:
+    """A correction, restriction, lifting or erasure, told to `partners` (AVG art. 19): ids
+    and the revision only; the receiver reads the signal again with its own token."""
+    payload = {
+        "signalId": signal.id,
+        "revision": signal.revision,
+        "category": signal.category,
+        "urgency": signal.urgency,
+        "sender": signal.sender,
+        "purpose": signal.purpose,
+    }
+    return emit_each(
+        session,
+        type=type,
+        data=dict.fromkeys(partners, payload),
         now=now,
         max_attempts=max_attempts,
     )

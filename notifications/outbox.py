@@ -22,7 +22,17 @@ from records.bulk import insert_all
 from records.ids import time_ordered_id
 from records.models import Delivery, OutboxEvent, Subscription
 
-EVENT_TYPES = ("signal.created", "signal.updated", "match.created", "consent.withdrawn")
+EVENT_TYPES = (
+    "signal.created",
+    "signal.updated",
+    "match.created",
+    "consent.withdrawn",
+    # What a recipient is told of under AVG art. 19 (signals.notices).
+    "signal.corrected",
+    "signal.restricted",
+    "signal.restriction_lifted",
+    "signal.erased",
+)
 SUBSCRIPTIONS = Subscription.__table__  # type: ignore[attr-defined]
 
 

@@ -15,6 +15,7 @@ from audit.events import AuditDraft, record
 from auth.caller import Caller
 from core.errors import Forbidden, Gone, NotFound
 from records.models import DataKey, Signal
+from signals.notices import tell_recipients
 from signals.sharing import recipients_of
 from wijkdeel.unit import Tx
 
@@ -49,9 +50,15 @@ def erase(tx: Tx, caller: Caller, signal_id: str) -> Signal:
         raise Forbidden(
             "only the sender or an administrator erases a signal", code="not_the_sender"
         )
-    shred(tx.session, signal, tx.now, "deleted")
-    tx.audit.reason = "deleted"
+    erase_held(tx, signal, "deleted")
     return signal
+
+
+def erase_held(tx: Tx, signal: Signal, reason: str) -> None:
+    """Shred a signal its eraser holds, and tell every recipient (AVG art. 19)."""
+    shred(tx.session, signal, tx.now, reason)
+    tell_recipients(tx, signal, "signal.erased")
+    tx.audit.reason = reason
 
 
 def sweep_expired(session: Session, now: datetime, *, skip_locked: bool, batch: int = 200) -> int:

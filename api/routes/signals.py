@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime
 
+from api import signal_rights as rights
 from api.context import audited
 from api.deps import Cursor, Limit, Unit, unit_for
 from api.schemas.signals import (
@@ -24,7 +25,9 @@ from auth.caller import Caller
 from signals import erasure, handling, reading, sharing
 from signals.access import CONTENT_FIELDS, RecipientFacts, Sight, SignalFacts
 from signals.content import Content
+from signals.correction import correct
 from signals.matches import matches_for
+from signals.sharing import recipients_of
 from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["signals"])
@@ -72,7 +75,10 @@ def metadata(
         "createdAt": signal.created_at,
         "expiresAt": signal.expires_at,
         "agreement": {"id": granted.agreement_id, "version": granted.agreement_version},
+        "revision": signal.revision,
     }
+    if signal.restriction_reason is not None:
+        answer["restriction"] = {"reason": signal.restriction_reason, "since": signal.restricted_at}
     if seen.links:
         answer["subjectRef"] = tx.runtime.subjects.partner_ref(partner, signal.subject_index)
     return answer
@@ -192,6 +198,7 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
                 }
                 for r in sorted(recipients, key=lambda r: r.partner_id)
             ]
+            answer.update(rights.sender_view(tx, signal.id))
         return {key: value for key, value in answer.items() if value is not None}
 
     return _json(await unit.read(read))
@@ -199,17 +206,31 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
 
 @router.patch(
     "/signals/{id}",
-    summary="A recipient moves its handling forward",
+    summary="A recipient moves its handling forward; the sender corrects the content",
+    description="A recipient sets `status`. The sender corrects any of `summary`, `details`, "
+    "`contact`, `subject.name` and `subject.birthDate`, with a `correctionReason` (audit event "
+    "`signal.correct`): a new `revision`, sealed under a new data key while the old one is "
+    "destroyed, and every recipient told (`signal.corrected`; recorded per recipient, shown to "
+    "the sender as `corrections`). Only the sender corrects (403 for a recipient).",
     responses={
-        409: {"description": "the status would move backwards"},
+        409: {
+            "description": "the status would move backwards; the correction changes nothing "
+            "(`no_change`) or the signal has too many revisions"
+        },
         410: {"description": "the signal has been erased"},
     },
     response_model_exclude_unset=True,
     openapi_extra=audited("signal.update", "signal"),
 )
 async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> SignalCreated:
+    correction = rights.correction_of(body)
+
     def work(tx: Tx, caller: Caller) -> SignalCreated:
-        signal, recipients, seen = handling.set_status(tx, caller, id, body.status)
+        if correction is not None:
+            signal = correct(tx, caller, id, correction)
+            recipients, seen = recipients_of(tx.session, signal.id), SENDER
+        else:
+            signal, recipients, seen = handling.set_status(tx, caller, id, rights.status_of(body))
         return SignalCreated.model_validate(metadata(tx, signal, recipients, caller.partner, seen))
 
     return await unit.write(work)

@@ -9,7 +9,16 @@ from pydantic import ConfigDict, Field
 
 from api.schemas.common import Body, Page, Public
 
-EventType = Literal["signal.created", "signal.updated", "match.created", "consent.withdrawn"]
+EventType = Literal[
+    "signal.created",
+    "signal.updated",
+    "match.created",
+    "consent.withdrawn",
+    "signal.corrected",
+    "signal.restricted",
+    "signal.restriction_lifted",
+    "signal.erased",
+]
 
 
 class SubscriptionCreate(Body):

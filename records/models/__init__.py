@@ -10,6 +10,7 @@ from records.models.keys import AuditKey, MasterKey, SigningKey
 from records.models.notifications import Delivery, DeliveryAttempt, OutboxEvent, Subscription
 from records.models.partners import Client, Partner
 from records.models.people import Person, PersonSession, SignInThrottle
+from records.models.rights import SignalNotice, SignalObjection, SignalRevision
 from records.models.signals import Match, Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
@@ -36,7 +37,10 @@ __all__ = [
     "RevokedToken",
     "SignInThrottle",
     "Signal",
+    "SignalNotice",
+    "SignalObjection",
     "SignalRecipient",
+    "SignalRevision",
     "SigningKey",
     "Subscription",
     "UsedAssertion",
