@@ -21,13 +21,16 @@ def _refuse(name: str, code: str, reason: str) -> Invalid:
     )
 
 
+def asks_correction(body: SignalUpdate) -> bool:
+    return bool(body.corrections()) or body.correction_reason is not None
+
+
 def correction_of(body: SignalUpdate) -> Correction | None:
     """The correction a PATCH body asks for (None: it sets a status); refused when it mixes a
     status with a correction, or a correction lacks its reason."""
-    changes = body.corrections()
-    asked = bool(changes) or body.correction_reason is not None
-    if not asked:
+    if not asks_correction(body):
         return None
+    changes = body.corrections()
     if body.status is not None:
         raise _refuse("status", "exclusive", "a status and a correction are separate requests")
     if not changes:

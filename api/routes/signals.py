@@ -223,6 +223,8 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
     openapi_extra=audited("signal.update", "signal"),
 )
 async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> SignalCreated:
+    if rights.asks_correction(body):
+        unit.audit.action = "signal.correct"
     correction = rights.correction_of(body)
 
     def work(tx: Tx, caller: Caller) -> SignalCreated:

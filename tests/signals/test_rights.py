@@ -256,37 +256,32 @@ def test_a_corrected_birth_date_rechecks_the_consent(
     assert "birthDate" not in world.read(signal_id, world.kinderwerk_afstemming).json()["subject"]
 
 
+FIX = {"summary": "x", "correctionReason": "sender_error"}
+UPDATE, CORRECT = "signal.update", "signal.correct"
+
+
 @pytest.mark.parametrize(
-    ("who", "body", "status", "code"),
+    ("who", "body", "status", "code", "action"),
     [
-        ("wijkteam", {"summary": "x", "correctionReason": "sender_error"}, 403, "not_the_sender"),
-        ("stranger", {"summary": "x", "correctionReason": "sender_error"}, 404, None),
-        ("admin", {"summary": "x", "correctionReason": "sender_error"}, 403, None),
-        ("kinderwerk", {"summary": "x"}, 422, "validation_failed"),
-        ("kinderwerk", {"summary": "x", "correctionReason": "because"}, 422, None),
-        ("kinderwerk", {"correctionReason": "sender_error"}, 422, "validation_failed"),
-        ("kinderwerk", {"summary": None, "correctionReason": "sender_error"}, 422, None),
-        ("kinderwerk", {"subject": None, "correctionReason": "sender_error"}, 422, None),
-        (
-            "kinderwerk",
-            {"subject": {"bsn": "123456782"}, "correctionReason": "outdated"},
-            422,
-            None,
-        ),
+        ("wijkteam", FIX, 403, "not_the_sender", CORRECT),
+        ("stranger", FIX, 404, "signal_not_found", CORRECT),
+        ("admin", FIX, 403, "insufficient_scope", UPDATE),
+        ("kinderwerk", {"summary": "x"}, 422, "validation_failed", CORRECT),
+        ("kinderwerk", {**FIX, "correctionReason": "because"}, 422, "validation_failed", UPDATE),
+        ("kinderwerk", {"correctionReason": "sender_error"}, 422, "validation_failed", CORRECT),
+        ("kinderwerk", {**FIX, "summary": None}, 422, "invalid_correction", CORRECT),
+        ("kinderwerk", {"subject": None, **FIX}, 422, "validation_failed", CORRECT),
+        ("kinderwerk", {"subject": {"bsn": "123456782"}, **FIX}, 422, "validation_failed", UPDATE),
         (
             "kinderwerk",
             {"subject": {"birthDate": "2099-01-01"}, "correctionReason": "outdated"},
             422,
             "invalid_correction",
+            CORRECT,
         ),
-        (
-            "kinderwerk",
-            {"status": "closed", "summary": "x", "correctionReason": "sender_error"},
-            422,
-            "validation_failed",
-        ),
-        ("kinderwerk", {"summary": SUMMARY, "correctionReason": "sender_error"}, 409, "no_change"),
-        ("kinderwerk", {}, 422, None),
+        ("kinderwerk", {"status": "closed", **FIX}, 422, "validation_failed", CORRECT),
+        ("kinderwerk", {**FIX, "summary": SUMMARY}, 409, "no_change", CORRECT),
+        ("kinderwerk", {}, 422, "validation_failed", UPDATE),
     ],
 )
 def test_refused_corrections_change_nothing(
@@ -296,17 +291,20 @@ def test_refused_corrections_change_nothing(
     who: str,
     body: dict[str, Any],
     status: int,
-    code: str | None,
+    code: str,
+    action: str,
 ) -> None:
     signal_id = world.send()
     before = database_bytes(runtime, skip=BOOKKEEPING)
     refused = client.patch(f"/v1/signals/{signal_id}", json=body, headers=getattr(world, who))
     assert refused.status_code == status, refused.text
-    if code is not None:
-        assert refused.json()["code"] == code
+    assert refused.json()["code"] == code
     assert database_bytes(runtime, skip=BOOKKEEPING) == before
     assert stored(runtime, signal_id)["revision"] == 1
     assert outbox(runtime, "signal.corrected") == []
+    (denied,) = [e for e in audit_events(runtime, resource_id=signal_id) if e["outcome"] != "allow"]
+    assert denied["outcome"] == "deny"
+    assert denied["action"] == action
     assert world.read(signal_id, world.wijkteam).json()["summary"] == SUMMARY
 
 
@@ -319,3 +317,270 @@ def test_an_erased_signal_is_not_corrected(world: World, client: TestClient) -> 
         headers=world.kinderwerk,
     )
     assert gone.status_code == 410
+
+
+def restrict(world: World, signal_id: str, reason: str, headers: dict[str, str]) -> Any:
+    return world.client.post(
+        f"/v1/signals/{signal_id}/restriction", json={"reason": reason}, headers=headers
+    )
+
+
+def test_a_restricted_signal_is_shown_to_nobody_but_its_sender(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
+    first, second = world.send(), world.send(category="veiligheid")
+    matches = client.get("/v1/matches", headers=world.wijkteam).json()["items"]
+    assert len(matches) == 1 and len(matches[0]["signals"]) == 2
+
+    restricted = restrict(world, first, "accuracy_contested", world.kinderwerk)
+    assert restricted.status_code == 200, restricted.text
+    assert restricted.json()["restriction"]["reason"] == "accuracy_contested"
+
+    # Every recipient: 403 `restricted`, and not a word of the content.
+    for headers in (world.wijkteam, world.school):
+        refused = world.read(first, headers)
+        assert refused.status_code == 403
+        assert refused.json()["reasons"] == ["restricted"]
+        assert refused.json()["code"] == "signal_restricted"
+        assert SUMMARY not in refused.text and "Sam" not in refused.text
+    # Nor does it move: a restricted signal is not handled.
+    moved = client.patch(f"/v1/signals/{first}", json={"status": "closed"}, headers=world.wijkteam)
+    assert moved.status_code == 403 and moved.json()["reasons"] == ["restricted"]
+    # The sender still reads it, with its restriction.
+    own = world.read(first, world.kinderwerk)
+    assert own.status_code == 200 and own.json()["summary"] == SUMMARY
+    assert own.json()["restriction"]["reason"] == "accuracy_contested"
+    # Lists show it without content; it links to nothing, so the match is gone.
+    listed = {s["id"]: s for s in client.get("/v1/signals", headers=world.wijkteam).json()["items"]}
+    assert listed[first]["restriction"]["reason"] == "accuracy_contested"
+    assert "summary" not in listed[first] and "restriction" not in listed[second]
+    assert client.get("/v1/matches", headers=world.wijkteam).json()["items"] == []
+    assert client.get("/v1/matches", headers=world.kinderwerk).json()["items"] == []
+    assert world.read(second, world.wijkteam).json()["relatedSignals"] == []
+
+    told = outbox(runtime, "signal.restricted")
+    assert sorted(t["partner"] for t in told) == [SCHOOL, WIJKTEAM]
+    assert told[0]["data"]["signalId"] == first
+    (event,) = audit_events(runtime, action="signal.restrict")
+    assert (
+        event["outcome"] == "allow"
+        and event["reason"] == "restricted:accuracy_contested;notified:2"
+    )
+
+    # Lifted (here by an administrator): all as before.
+    lifted = client.delete(f"/v1/signals/{first}/restriction", headers=world.admin)
+    assert lifted.status_code == 204
+    assert world.read(first, world.wijkteam).json()["summary"] == SUMMARY
+    assert "restriction" not in world.read(first, world.kinderwerk).json()
+    assert len(client.get("/v1/matches", headers=world.wijkteam).json()["items"]) == 1
+    assert sorted(t["partner"] for t in outbox(runtime, "signal.restriction_lifted")) == [
+        SCHOOL,
+        WIJKTEAM,
+    ]
+    (event,) = audit_events(runtime, action="signal.restriction_lift")
+    assert event["role"] == "admin" and event["reason"] == "lifted:accuracy_contested;notified:2"
+    with runtime.db.engine.connect() as conn:
+        notices = conn.execute(
+            text("SELECT type, partner_id FROM signal_notices ORDER BY type, partner_id")
+        ).all()
+    assert [tuple(n) for n in notices] == [
+        ("signal.restricted", SCHOOL),
+        ("signal.restricted", WIJKTEAM),
+        ("signal.restriction_lifted", SCHOOL),
+        ("signal.restriction_lifted", WIJKTEAM),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "method", "body", "status", "code"),
+    [
+        (
+            "wijkteam",
+            "restriction",
+            "post",
+            {"reason": "accuracy_contested"},
+            403,
+            "not_the_sender",
+        ),
+        ("stranger", "restriction", "post", {"reason": "accuracy_contested"}, 404, None),
+        ("kinderwerk", "restriction", "post", {"reason": "because"}, 422, None),
+        ("kinderwerk", "restriction", "post", {}, 422, None),
+        ("kinderwerk", "restriction", "post", {"reason": "accuracy_contested", "x": 1}, 422, None),
+        ("kinderwerk", "restriction", "delete", None, 409, "not_restricted"),
+        ("wijkteam", "restriction", "delete", None, 403, "not_the_sender"),
+        ("wijkteam", "objection", "post", {}, 403, "not_the_sender"),
+        ("stranger", "objection", "post", {}, 404, None),
+        ("kinderwerk", "objection", "post", {"reason": "because"}, 422, None),
+        (
+            "kinderwerk",
+            "objection/decision",
+            "post",
+            {"decision": "upheld", "reason": "no_compelling_grounds"},
+            409,
+            "no_objection_pending",
+        ),
+        (
+            "admin",
+            "objection/decision",
+            "post",
+            {"decision": "rejected", "reason": "safety_of_child"},
+            409,
+            "no_objection_pending",
+        ),
+        ("kinderwerk", "objection/decision", "post", {"decision": "upheld"}, 422, None),
+    ],
+)
+def test_refused_restrictions_and_objections_change_nothing(
+    world: World,
+    runtime: Runtime,
+    client: TestClient,
+    who: str,
+    path: str,
+    method: str,
+    body: dict[str, Any] | None,
+    status: int,
+    code: str | None,
+) -> None:
+    signal_id = world.send()
+    before = database_bytes(runtime, skip=BOOKKEEPING)
+    refused = client.request(
+        method.upper(), f"/v1/signals/{signal_id}/{path}", json=body, headers=getattr(world, who)
+    )
+    assert refused.status_code == status, refused.text
+    if code is not None:
+        assert refused.json()["code"] == code
+    assert database_bytes(runtime, skip=BOOKKEEPING) == before
+    assert world.read(signal_id, world.wijkteam).json()["summary"] == SUMMARY
+    action = {
+        ("restriction", "post"): "signal.restrict",
+        ("restriction", "delete"): "signal.restriction_lift",
+        ("objection", "post"): "signal.object",
+        ("objection/decision", "post"): "signal.objection_decide",
+    }[path, method]
+    (denied,) = audit_events(runtime, action=action)
+    assert denied["outcome"] == "deny" and denied["resource_id"] == signal_id
+
+
+def test_twice_is_refused_and_changes_nothing(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
+    signal_id = world.send()
+    assert restrict(world, signal_id, "accuracy_contested", world.kinderwerk).status_code == 200
+    before = database_bytes(runtime, skip=BOOKKEEPING)
+    again = restrict(world, signal_id, "unlawful_processing_claimed", world.admin)
+    assert again.status_code == 409 and again.json()["code"] == "already_restricted"
+    assert database_bytes(runtime, skip=BOOKKEEPING) == before
+
+    # An objection takes over the restriction; while it is pending it cannot be lifted.
+    objected = client.post(f"/v1/signals/{signal_id}/objection", json={}, headers=world.kinderwerk)
+    assert objected.status_code == 201 and objected.json()["status"] == "pending"
+    assert "reason" not in objected.json()
+    before = database_bytes(runtime, skip=BOOKKEEPING)
+    twice = client.post(f"/v1/signals/{signal_id}/objection", json={}, headers=world.admin)
+    assert twice.status_code == 409 and twice.json()["code"] == "objection_pending"
+    lift = client.delete(f"/v1/signals/{signal_id}/restriction", headers=world.kinderwerk)
+    assert lift.status_code == 409 and lift.json()["code"] == "objection_pending"
+    wrong = client.post(
+        f"/v1/signals/{signal_id}/objection/decision",
+        json={"decision": "upheld", "reason": "safety_of_child"},
+        headers=world.kinderwerk,
+    )
+    assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_decision"
+    assert database_bytes(runtime, skip=BOOKKEEPING) == before
+    restriction = world.read(signal_id, world.kinderwerk).json()["restriction"]
+    assert restriction["reason"] == "objection_pending"
+
+
+def test_an_upheld_objection_erases_the_signal(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
+    """The parent objects to the share with the school: restricted, upheld, erased."""
+    signal_id = world.send()
+    key_id = stored(runtime, signal_id)["data_key_id"]
+    objected = client.post(
+        f"/v1/signals/{signal_id}/objection",
+        json={"reason": "disputes_recipient"},
+        headers=world.kinderwerk,
+    )
+    assert objected.status_code == 201, objected.text
+    assert objected.json()["reason"] == "disputes_recipient"
+    for headers in (world.wijkteam, world.school):
+        refused = world.read(signal_id, headers)
+        assert refused.status_code == 403 and refused.json()["reasons"] == ["restricted"]
+    own = world.read(signal_id, world.kinderwerk).json()
+    assert own["restriction"]["reason"] == "objection_pending"
+    assert own["objection"]["status"] == "pending"
+
+    upheld = client.post(
+        f"/v1/signals/{signal_id}/objection/decision",
+        json={"decision": "upheld", "reason": "no_compelling_grounds"},
+        headers=world.kinderwerk,
+    )
+    assert upheld.status_code == 200, upheld.text
+    assert upheld.json()["status"] == "upheld"
+    assert upheld.json()["decisionReason"] == "no_compelling_grounds"
+
+    # Erased exactly as DELETE erases: a tombstone, no content, no data key, 410 for everyone.
+    for headers in (world.kinderwerk, world.wijkteam, world.school):
+        assert world.read(signal_id, headers).status_code == 410
+    tombstone = stored(runtime, signal_id)
+    assert tombstone["erased_at"] is not None and tombstone["erase_reason"] == "objection"
+    assert all(tombstone[f] is None for f in ("subject", "summary", "details", "contact"))
+    assert tombstone["data_key_id"] is None
+    assert key_id.encode() not in database_bytes(runtime)
+    assert sorted(t["partner"] for t in outbox(runtime, "signal.erased")) == [SCHOOL, WIJKTEAM]
+    again = client.post(
+        f"/v1/signals/{signal_id}/objection/decision",
+        json={"decision": "rejected", "reason": "safety_of_child"},
+        headers=world.kinderwerk,
+    )
+    assert again.status_code == 410
+
+    actions = {
+        (e["action"], e["reason"])
+        for e in audit_events(runtime, resource_id=signal_id)
+        if e["outcome"] == "allow"
+    }
+    assert {
+        ("signal.object", "objection:disputes_recipient"),
+        ("signal.restrict", "restricted:objection_pending;notified:2"),
+        ("signal.objection_decide", "upheld:no_compelling_grounds"),
+        ("signal.erase", "objection"),
+    } <= actions
+
+
+def test_a_rejected_objection_lifts_the_restriction(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
+    signal_id = world.send()
+    assert (
+        client.post(f"/v1/signals/{signal_id}/objection", json={}, headers=world.admin).status_code
+        == 201
+    )
+    assert world.read(signal_id, world.wijkteam).status_code == 403
+    rejected = client.post(
+        f"/v1/signals/{signal_id}/objection/decision",
+        json={"decision": "rejected", "reason": "safety_of_child"},
+        headers=world.admin,
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected" and rejected.json()["decidedBy"] == "gemeente"
+    assert world.read(signal_id, world.wijkteam).json()["summary"] == SUMMARY
+    own = world.read(signal_id, world.kinderwerk).json()
+    assert "restriction" not in own
+    assert own["objection"]["status"] == "rejected"
+    assert own["objection"]["decisionReason"] == "safety_of_child"
+    assert sorted(t["partner"] for t in outbox(runtime, "signal.restriction_lifted")) == [
+        SCHOOL,
+        WIJKTEAM,
+    ]
+    (decided,) = audit_events(runtime, action="signal.objection_decide")
+    assert decided["reason"] == "rejected:safety_of_child" and decided["role"] == "admin"
+    # Decided once: a second decision finds nothing pending.
+    twice = client.post(
+        f"/v1/signals/{signal_id}/objection/decision",
+        json={"decision": "upheld", "reason": "no_compelling_grounds"},
+        headers=world.admin,
+    )
+    assert twice.status_code == 409 and twice.json()["code"] == "no_objection_pending"
+    assert world.read(signal_id, world.wijkteam).status_code == 200
