@@ -34,7 +34,10 @@ def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:
 
 def erase(tx: Tx, caller: Caller, signal_id: str) -> Signal:
     """DELETE by the sender or an administrator; a recipient may not, others learn nothing."""
-    signal = tx.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
+    # Locked, so a correction at the same moment cannot leave its new data key behind.
+    signal = (
+        tx.session.get(Signal, signal_id, with_for_update=True) if len(signal_id) <= 36 else None
+    )
     if signal is None:
         raise NotFound("no signal with this id", code="signal_not_found")
     is_admin = caller.has("admin")

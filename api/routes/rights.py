@@ -81,9 +81,13 @@ async def lift_restriction(id: SignalId, unit: Steward) -> Response:
     responses={409: {"description": "an objection is already pending"}, **GONE},
     openapi_extra=audited("signal.object", "signal"),
 )
-async def object_to_signal(id: SignalId, body: ObjectionBody, unit: Steward) -> dict[str, Any]:
+async def object_to_signal(
+    id: SignalId, unit: Steward, body: ObjectionBody | None = None
+) -> dict[str, Any]:
+    reason = body.reason if body is not None else None
+
     def work(tx: Tx, caller: Caller) -> dict[str, Any]:
-        return objection_view(objection.object_to(tx, caller, id, body.reason))
+        return objection_view(objection.object_to(tx, caller, id, reason))
 
     return await unit.write(work)
 

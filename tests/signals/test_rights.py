@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, get_args
 
 import pytest
@@ -584,3 +585,29 @@ def test_a_rejected_objection_lifts_the_restriction(
     )
     assert twice.status_code == 409 and twice.json()["code"] == "no_objection_pending"
     assert world.read(signal_id, world.wijkteam).status_code == 200
+
+
+def test_concurrent_steps_on_one_signal_serialise(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
+    signal_id = world.send()
+
+    def fix(n: int) -> int:
+        body = {"summary": f"{CORRECTED} ({n})", "correctionReason": "sender_error"}
+        answer = client.patch(f"/v1/signals/{signal_id}", json=body, headers=world.kinderwerk)
+        return answer.status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(fix, range(4))) == [200] * 4
+    assert stored(runtime, signal_id)["revision"] == 5
+    with runtime.db.engine.connect() as conn:
+        # One data key for the one signal: no correction left an old or an orphaned one.
+        assert conn.execute(text("SELECT count(*) FROM data_keys")).scalar() == 1
+        revisions = conn.execute(text("SELECT revision FROM signal_revisions")).scalars()
+        assert sorted(revisions) == [2, 3, 4, 5]
+
+    def objecting(headers: dict[str, str]) -> int:
+        return client.post(f"/v1/signals/{signal_id}/objection", headers=headers).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(objecting, [world.kinderwerk, world.admin])) == [201, 409]
