@@ -62,11 +62,11 @@ def objection_view(objection: SignalObjection) -> dict[str, Any]:
     }
 
 
-def sender_view(tx: Tx, signal_id: str) -> dict[str, Any]:
+def sender_view(tx: Tx, signal_id: str, revision: int) -> dict[str, Any]:
     """What only the sender sees: each correction with the recipients told of it (AVG art.
     19), and the newest objection."""
     answer: dict[str, Any] = {}
-    corrections = history(tx, signal_id)
+    corrections = history(tx, signal_id) if revision > 1 else []
     if corrections:
         answer["corrections"] = [
             {

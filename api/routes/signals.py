@@ -198,7 +198,7 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
                 }
                 for r in sorted(recipients, key=lambda r: r.partner_id)
             ]
-            answer.update(rights.sender_view(tx, signal.id))
+            answer.update(rights.sender_view(tx, signal.id, signal.revision))
         return {key: value for key, value in answer.items() if value is not None}
 
     return _json(await unit.read(read))

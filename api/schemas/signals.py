@@ -259,6 +259,7 @@ class SignalCreated(Public):
                     "createdAt": "2026-11-29T10:00:00Z",
                     "expiresAt": "2027-11-29T10:00:00Z",
                     "agreement": {"id": "convenant-noord", "version": 1},
+                    "revision": 1,
                 }
             ]
         },
