@@ -309,15 +309,32 @@ def test_refused_corrections_change_nothing(
     assert world.read(signal_id, world.wijkteam).json()["summary"] == SUMMARY
 
 
-def test_an_erased_signal_is_not_corrected(world: World, client: TestClient) -> None:
+def test_an_erased_signal_is_not_corrected_restricted_or_objected_to(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
     signal_id = world.send()
     assert client.delete(f"/v1/signals/{signal_id}", headers=world.kinderwerk).status_code == 204
+    # DELETE tells every recipient too (AVG art. 19).
+    assert sorted(t["partner"] for t in outbox(runtime, "signal.erased")) == [SCHOOL, WIJKTEAM]
     gone = client.patch(
         f"/v1/signals/{signal_id}",
         json={"summary": CORRECTED, "correctionReason": "sender_error"},
         headers=world.kinderwerk,
     )
     assert gone.status_code == 410
+    assert restrict(world, signal_id, "accuracy_contested", world.kinderwerk).status_code == 410
+    objected = client.post(f"/v1/signals/{signal_id}/objection", headers=world.admin)
+    assert objected.status_code == 410
+
+
+def test_a_restricted_signal_makes_no_new_match(
+    world: World, runtime: Runtime, client: TestClient
+) -> None:
+    first = world.send()
+    assert restrict(world, first, "unlawful_processing_claimed", world.admin).status_code == 200
+    world.send(category="veiligheid")
+    assert outbox(runtime, "match.created") == []
+    assert client.get("/v1/matches", headers=world.wijkteam).json()["items"] == []
 
 
 def restrict(world: World, signal_id: str, reason: str, headers: dict[str, str]) -> Any:
