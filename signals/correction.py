@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import LargeBinary, delete, select
 from sqlmodel import col
 
 from auth.caller import Caller
@@ -130,7 +130,17 @@ def correct(tx: Tx, caller: Caller, signal_id: str, correction: Correction) -> S
         signal.subject_tag = tx.runtime.subjects.birth_tag(
             signal.subject_index, date.fromisoformat(born) if born else None
         )
-    after.seal_into(signal, new_data_key(tx.session, tx.runtime.keyrings.get(), tx.now))
+    new_key = new_data_key(tx.session, tx.runtime.keyrings.get(), tx.now)
+    # Whatever else is sealed under the signal's key (all but the corrected content) moves to
+    # the new key unchanged, so destroying the old key loses nothing that is still meant.
+    kept = {
+        name: old_key.open(signal.id, name, blob)
+        for name in sealed_columns()
+        if name not in CONTENT_FIELDS and (blob := getattr(signal, name)) is not None
+    }
+    after.seal_into(signal, new_key)
+    for name, plain in kept.items():
+        setattr(signal, name, new_key.seal(signal.id, name, plain))
     tx.session.add(signal)
     tx.session.flush()
     # The old data key goes: no cipher text of an earlier revision could ever be opened again.
@@ -153,6 +163,12 @@ def correct(tx: Tx, caller: Caller, signal_id: str, correction: Correction) -> S
         f";notified:{len(notices)}"
     )
     return signal
+
+
+def sealed_columns() -> tuple[str, ...]:
+    """Every column of a signal sealed under its data key: the binary ones."""
+    table = Signal.__table__  # type: ignore[attr-defined]
+    return tuple(c.name for c in table.columns if isinstance(c.type, LargeBinary))
 
 
 def _read(content: Content, name: str) -> Any:

@@ -19,7 +19,8 @@ from api.schemas.signals import (
     RestrictionReason,
 )
 from records.models import metadata
-from signals.correction import CORRECTION_REASONS
+from signals.access import CONTENT_FIELDS
+from signals.correction import CORRECTION_REASONS, sealed_columns
 from signals.objection import DECISION_REASONS, OBJECTION_REASONS
 from signals.restriction import RESTRICTION_REASONS
 from tests.api.test_consents import consent_body
@@ -140,6 +141,13 @@ def outbox(runtime: Runtime, type: str) -> list[dict[str, Any]]:
             {"type": type},
         ).mappings()
         return [{"partner": r["partner_id"], **json.loads(r["body"])} for r in rows]
+
+
+def test_a_correction_reseals_every_sealed_column() -> None:
+    """What a correction moves to the new data key: every sealed column of a signal (content
+    added to signals later, sealed under the same key, moves with it)."""
+    assert set(CONTENT_FIELDS) <= set(sealed_columns())
+    assert {"subject_ref", "subject_index", "data_key_id"}.isdisjoint(sealed_columns())
 
 
 def test_the_fixed_words_on_the_wire_are_the_domains() -> None:
