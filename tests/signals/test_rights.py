@@ -29,6 +29,7 @@ from tests.factories import (
     audit_events,
     bearer,
     example_agreement,
+    make_agreement,
     make_client,
     make_partner,
     token,
@@ -57,7 +58,6 @@ class World:
         ]:
             make_partner(client, admin_token, id=partner, kind=kind)
         agreement = example_agreement()
-        agreement["parties"].append(STRANGER)
         agreement["rules"].append(
             {
                 "sender": KINDERWERK,
@@ -70,8 +70,13 @@ class World:
                 "retentionDays": 365,
             }
         )
-        made = client.post("/v1/agreements", json=agreement, headers=bearer(admin_token))
-        assert made.status_code == 201, made.text
+        # Through the factory, which also has every party accept it where acceptance is asked.
+        make_agreement(
+            client,
+            admin_token,
+            parties=[*agreement["parties"], STRANGER],
+            rules=agreement["rules"],
+        )
 
         def tokens_for(partner: str, purpose: str) -> dict[str, str]:
             creds = make_client(client, admin_token, partner=partner)
