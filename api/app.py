@@ -28,6 +28,7 @@ from api.routes import (
     oauth,
     partners,
     public,
+    rights,
     signals,
 )
 from console.app import install as install_console
@@ -117,6 +118,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
     for router in (
         signals.router,
         matches.router,
+        rights.router,
         oauth.router,
         me.router,
         partners.router,

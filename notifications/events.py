@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from core.clock import rfc3339
 from notifications.outbox import emit, emit_each
-from records.models import AgreementVersion, ConsentRecord, Signal
+from records.models import AgreementVersion, ConsentRecord, OutboxEvent, Signal
 
 AGREEMENT_EVENTS = {
     "proposed": "agreement.proposed",
@@ -185,6 +185,34 @@ def agreement_status(
         session,
         type=type,
         data=dict.fromkeys((str(party) for party in row.document["parties"]), payload),
+        now=now,
+        max_attempts=max_attempts,
+    )
+
+
+def signal_changed(
+    session: Session,
+    type: str,
+    signal: Signal,
+    partners: Sequence[str],
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> list[OutboxEvent]:
+    """A correction, restriction, lifting or erasure, told to `partners` (AVG art. 19): ids
+    and the revision only; the receiver reads the signal again with its own token."""
+    payload = {
+        "signalId": signal.id,
+        "revision": signal.revision,
+        "category": signal.category,
+        "urgency": signal.urgency,
+        "sender": signal.sender,
+        "purpose": signal.purpose,
+    }
+    return emit_each(
+        session,
+        type=type,
+        data=dict.fromkeys(partners, payload),
         now=now,
         max_attempts=max_attempts,
     )

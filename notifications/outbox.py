@@ -34,6 +34,11 @@ EVENT_TYPES = (
     "agreement.proposed",
     "agreement.active",
     "agreement.rejected",
+    # What a recipient is told of under AVG art. 19 (signals.notices).
+    "signal.corrected",
+    "signal.restricted",
+    "signal.restriction_lifted",
+    "signal.erased",
 )
 
 

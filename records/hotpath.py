@@ -163,6 +163,9 @@ class SignalRow(NamedTuple):
     updated_at: datetime
     expires_at: datetime
     erased_at: datetime | None
+    revision: int
+    restriction_reason: str | None
+    restricted_at: datetime | None
     wrapped: bytes | None
     wrap_version: int | None
 
@@ -184,6 +187,9 @@ class LiveSignal(NamedTuple):
     created_at: datetime
     expires_at: datetime
     erased_at: datetime | None
+    revision: int
+    restriction_reason: str | None
+    restricted_at: datetime | None
 
 
 class RecipientRow(NamedTuple):
@@ -204,7 +210,7 @@ _CONTENT = (
     "informing",
     "wrapped",
 )
-_TIMES = ("created_at", "updated_at", "expires_at", "erased_at")
+_TIMES = ("created_at", "updated_at", "expires_at", "erased_at", "restricted_at")
 _signal = Decoder(
     SignalRow, "t_", {**dict.fromkeys(_CONTENT, _blob), **dict.fromkeys(_TIMES, _moment)}
 )
@@ -218,6 +224,8 @@ _LIVE_COLUMNS = (
     " s.agreement_id AS s_agreement_id,"
     " s.agreement_version AS s_agreement_version, s.created_at AS s_created_at,"
     " s.expires_at AS s_expires_at, s.erased_at AS s_erased_at,"
+    " s.revision AS s_revision, s.restriction_reason AS s_restriction_reason,"
+    " s.restricted_at AS s_restricted_at,"
     " r.partner_id AS r_partner_id, r.status AS r_status, r.legal_basis AS r_legal_basis,"
     " r.agreement_id AS r_agreement_id, r.agreement_version AS r_agreement_version,"
     " r.updated_at AS r_updated_at"
@@ -273,6 +281,8 @@ _SIGNAL_AND_LIVE = statement(
     " t.informing_status AS t_informing_status,"
     " t.created_at AS t_created_at, t.updated_at AS t_updated_at,"
     " t.expires_at AS t_expires_at, t.erased_at AS t_erased_at,"
+    " t.revision AS t_revision, t.restriction_reason AS t_restriction_reason,"
+    " t.restricted_at AS t_restricted_at,"
     " CASE WHEN s.id = t.id THEN k.wrapped END AS t_wrapped, k.wrap_version AS t_wrap_version,"
     f" {_LIVE_COLUMNS}"
     " FROM signals t LEFT JOIN data_keys k ON k.id = t.data_key_id"

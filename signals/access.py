@@ -17,6 +17,7 @@ from records.live import is_live
 from records.policy import PolicyView
 
 CONTENT_FIELDS = ("subject", "summary", "details", "contact")
+RESTRICTED = "restricted"
 Role = Literal["sender", "recipient", "none"]
 
 
@@ -51,6 +52,12 @@ class SignalFacts(Protocol):
     def erased_at(self) -> datetime | None: ...
     @property
     def subject_tag(self) -> str | None: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def restriction_reason(self) -> str | None: ...
+    @property
+    def restricted_at(self) -> datetime | None: ...
 
 
 class RecipientFacts(Protocol):
@@ -81,14 +88,24 @@ class Sight:
     role: Role
     decision: Decision | None
     fields: tuple[str, ...]
+    # Restricted (AVG art. 18): kept, shown to its sender, listed to a recipient a rule still
+    # grants it to, but read, linked and matched by nobody else.
+    restricted: bool = False
 
     @property
-    def allowed(self) -> bool:
+    def granted(self) -> bool:
+        """Whether the rules alone (restriction aside) let the partner see the signal."""
         return self.role == "sender" or (self.decision is not None and self.decision.allow)
 
     @property
+    def allowed(self) -> bool:
+        return self.role == "sender" or (self.granted and not self.restricted)
+
+    @property
     def reasons(self) -> tuple[str, ...]:
-        return self.decision.reasons if self.decision is not None else ()
+        if self.decision is not None and not self.decision.allow:
+            return self.decision.reasons
+        return (RESTRICTED,) if not self.allowed else ()
 
     @property
     def links(self) -> bool:
@@ -122,13 +139,15 @@ def sight(
     now: datetime,
 ) -> Sight:
     """The sender sees all it wrote; a recipient of record (one of `recipients`, partner ids)
-    what a rule in force grants now, and only under the purpose the signal was shared for."""
+    what a rule in force grants now, and only under the purpose the signal was shared for, and
+    nothing while the signal is restricted."""
+    restricted = signal.restriction_reason is not None
     if signal.sender == partner:
-        return Sight("sender", None, CONTENT_FIELDS)
+        return Sight("sender", None, CONTENT_FIELDS, restricted)
     if partner not in recipients:
         return NOTHING
     if purpose != signal.purpose:
-        return Sight("recipient", Decision.deny((PURPOSE_MISMATCH,)), ())
+        return Sight("recipient", Decision.deny((PURPOSE_MISMATCH,)), (), restricted)
     decision = view.decide(
         sender=signal.sender,
         recipient=partner,
@@ -138,4 +157,5 @@ def sight(
         now=now,
         subject_tag=signal.subject_tag,
     )
-    return Sight("recipient", decision, decision.fields if decision.allow else ())
+    shown = decision.allow and not restricted
+    return Sight("recipient", decision, decision.fields if shown else (), restricted)

@@ -16,6 +16,7 @@ from auth.caller import Caller
 from core.errors import Forbidden, Gone, NotFound
 from records.models import DataKey, Signal
 from signals.matches import end_if_done
+from signals.notices import tell_recipients
 from signals.sharing import recipients_of
 from wijkdeel.unit import Tx
 
@@ -37,7 +38,10 @@ def shred(session: Session, signal: Signal, now: datetime, reason: str) -> None:
 
 def erase(tx: Tx, caller: Caller, signal_id: str) -> Signal:
     """DELETE by the sender or an administrator; a recipient may not, others learn nothing."""
-    signal = tx.session.get(Signal, signal_id) if len(signal_id) <= 36 else None
+    # Locked, so a correction at the same moment cannot leave its new data key behind.
+    signal = (
+        tx.session.get(Signal, signal_id, with_for_update=True) if len(signal_id) <= 36 else None
+    )
     if signal is None:
         raise NotFound("no signal with this id", code="signal_not_found")
     is_admin = caller.has("admin")
@@ -53,9 +57,15 @@ def erase(tx: Tx, caller: Caller, signal_id: str) -> Signal:
         raise Forbidden(
             "only the sender or an administrator erases a signal", code="not_the_sender"
         )
-    shred(tx.session, signal, tx.now, "deleted")
-    tx.audit.reason = "deleted"
+    erase_held(tx, signal, "deleted")
     return signal
+
+
+def erase_held(tx: Tx, signal: Signal, reason: str) -> None:
+    """Shred a signal its eraser holds, and tell every recipient (AVG art. 19)."""
+    shred(tx.session, signal, tx.now, reason)
+    tell_recipients(tx, signal, "signal.erased")
+    tx.audit.reason = reason
 
 
 def sweep_expired(session: Session, now: datetime, *, skip_locked: bool, batch: int = 200) -> int:

@@ -73,6 +73,12 @@ def _admit(
         )
         audit.reason = "own_signal"
     if not seen.allowed:
+        if seen.granted:
+            raise Forbidden(
+                "this signal is restricted: it may not be read until the restriction is lifted",
+                code="signal_restricted",
+                reasons=seen.reasons,
+            )
         raise Forbidden(
             "access to this signal has ended", code="access_ended", reasons=seen.reasons
         )
@@ -198,7 +204,9 @@ def listing(
             consents=consent_list,
             now=tx.now,
         )
-        if seen.allowed:
+        # A restricted signal stays in the list (without content, as every list is) for a
+        # recipient a rule still grants it to: it knows it has it, and that it may not use it.
+        if seen.granted:
             items.append((signal, recipients[signal.id], seen))
             # Each child whose signal is shown leaves its own event, so a subject report
             # finds every time the child's signal appeared in a list.

@@ -22,14 +22,16 @@ def linked_for(tx: Tx, partner: str, purpose: str | None, live: Sequence[Live]) 
     """Of `live`, those `partner` (holding a token for `purpose`) may see now *and* know the
     child of: its own, and those a rule in force still grants it with `subject` under the
     token's purpose. Only these may be linked to one another (relatedSignals, matches); a
-    signal seen without its subject links to nothing."""
+    signal seen without its subject, or restricted, links to nothing."""
     if not live:
         return []
     consents = tx.consents(live[0][0].subject_index)
+    # A restricted signal links to nothing, not even for its sender: matching is processing.
     return [
         signal
         for signal, recipients in live
-        if sight(
+        if signal.restriction_reason is None
+        and sight(
             signal,
             partners_of(recipients),
             partner=partner,

@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime
 
+from api import signal_rights as rights
 from api.context import audited
 from api.deps import Cursor, Limit, Unit, unit_for
 from api.schemas.signals import (
@@ -25,7 +26,9 @@ from auth.caller import Caller
 from signals import erasure, handling, informing_update, reading, sharing
 from signals.access import CONTENT_FIELDS, RecipientFacts, Sight, SignalFacts
 from signals.content import Content
+from signals.correction import correct
 from signals.informing import PENDING, Informing
+from signals.sharing import recipients_of
 from wijkdeel.unit import Tx
 
 router = APIRouter(tags=["signals"])
@@ -73,7 +76,10 @@ def metadata(
         "createdAt": signal.created_at,
         "expiresAt": signal.expires_at,
         "agreement": {"id": granted.agreement_id, "version": granted.agreement_version},
+        "revision": signal.revision,
     }
+    if signal.restriction_reason is not None:
+        answer["restriction"] = {"reason": signal.restriction_reason, "since": signal.restricted_at}
     if seen.links:
         answer["subjectRef"] = tx.runtime.subjects.partner_ref(partner, signal.subject_index)
     return answer
@@ -210,6 +216,7 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
                 }
                 for r in sorted(recipients, key=lambda r: r.partner_id)
             ]
+            answer.update(rights.sender_view(tx, signal.id, signal.revision))
         return {key: value for key, value in answer.items() if value is not None}
 
     return _json(await unit.read(read))
@@ -217,27 +224,48 @@ async def read_signal(id: SignalId, unit: Reader) -> Response:
 
 @router.patch(
     "/signals/{id}",
-    summary="A recipient moves its handling forward; the sender records informing",
-    description="`status` (a recipient: acknowledged, in_progress, closed; only forward) and/or "
-    "`informing` (the sender: informed, postponed or pending, checked against the child's age "
-    "as at POST; once informed it stays informed). A postponement's end raises "
-    "`signal.informing_due` to the sender. Informing leaves a `signal.informing` audit event "
-    "whose reason is `informing:<status>`.",
+    summary="A recipient moves its handling forward; the sender records informing or corrects",
+    description="One of three requests. A recipient sets `status` (acknowledged, in_progress, "
+    "closed; only forward). The sender records `informing` (informed, postponed or pending, "
+    "checked against the child's age as at POST; once informed it stays informed; a "
+    "postponement's end raises `signal.informing_due`; audit event `signal.informing` with "
+    "reason `informing:<status>`). The sender corrects any of `summary`, `details`, `contact`, "
+    "`subject.name` and `subject.birthDate`, with a `correctionReason` (audit event "
+    "`signal.correct`): a new `revision`, sealed under a new data key while the old one is "
+    "destroyed, and every recipient told (`signal.corrected`; recorded per recipient, shown to "
+    "the sender as `corrections`). Only the sender records informing or corrects (403 for a "
+    "recipient); a correction is a request of its own (422 when mixed with `status` or "
+    "`informing`).",
     responses={
-        409: {"description": "the status would move backwards, or informing would be undone"},
+        409: {
+            "description": "the status would move backwards, informing would be undone, the "
+            "correction changes nothing (`no_change`) or the signal has too many revisions"
+        },
         410: {"description": "the signal has been erased"},
     },
     response_model_exclude_unset=True,
     openapi_extra=audited("signal.update", "signal"),
 )
 async def update_signal(id: SignalId, body: SignalUpdate, unit: Writer) -> SignalCreated:
+    if rights.asks_correction(body):
+        unit.audit.action = "signal.correct"
+    correction = rights.correction_of(body)
+
     def work(tx: Tx, caller: Caller) -> SignalCreated:
+        if correction is not None:
+            signal = correct(tx, caller, id, correction)
+            recipients, seen = recipients_of(tx.session, signal.id), SENDER
+            return SignalCreated.model_validate(
+                metadata(tx, signal, recipients, caller.partner, seen)
+            )
         changed = None
         if body.status is not None:
             changed = handling.set_status(tx, caller, id, body.status)
         if body.informing is not None:
             changed = informing_update.record_later(tx, caller, id, _informing(body.informing))
-        assert changed is not None  # the schema asks for one of them
+        if changed is None:
+            rights.status_of(body)  # refuses: nothing was asked
+        assert changed is not None
         signal, recipients, seen = changed
         return SignalCreated.model_validate(metadata(tx, signal, recipients, caller.partner, seen))
 

@@ -21,6 +21,10 @@ EventType = Literal[
     "agreement.proposed",
     "agreement.active",
     "agreement.rejected",
+    "signal.corrected",
+    "signal.restricted",
+    "signal.restriction_lifted",
+    "signal.erased",
 ]
 
 

@@ -12,6 +12,7 @@ from records.models.notifications import Delivery, DeliveryAttempt, OutboxEvent,
 from records.models.partners import Client, Partner
 from records.models.people import Person, PersonSession, SignInThrottle
 from records.models.professionals import Professional
+from records.models.rights import SignalNotice, SignalObjection, SignalRevision
 from records.models.signals import Signal, SignalRecipient
 from records.models.tokens import RevokedToken, UsedAssertion
 
@@ -42,7 +43,10 @@ __all__ = [
     "RevokedToken",
     "SignInThrottle",
     "Signal",
+    "SignalNotice",
+    "SignalObjection",
     "SignalRecipient",
+    "SignalRevision",
     "SigningKey",
     "Subscription",
     "UsedAssertion",

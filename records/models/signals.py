@@ -28,6 +28,11 @@ class Signal(SQLModel, table=True):
     agreement_version: int
     data_key_id: str | None = Field(default=None, foreign_key="data_keys.id", max_length=36)
     data_key_version: int = 1
+    # The content's revision: 1 as sent, one more with each correction (signals.correction).
+    revision: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # While set, recipients may not see the content (AVG art. 18; signals.restriction).
+    restriction_reason: str | None = Field(default=None, max_length=32)
+    restricted_at: datetime | None = timestamp(nullable=True)
     subject: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     summary: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     details: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -56,7 +56,10 @@ def _outcome(decide: Callable[[], Sight]) -> Outcome:
         seen = decide()
     except DomainError as refused:
         return ("refused", (refused.status, refused.code, refused.reasons))
-    return ("seen", (seen.role, seen.allowed, seen.fields, seen.reasons, seen.links))
+    return (
+        "seen",
+        (seen.role, seen.allowed, seen.fields, seen.reasons, seen.links, seen.restricted),
+    )
 
 
 def _both(runtime: Runtime, caller: Caller, signal_id: str) -> tuple[Outcome, Outcome]:
@@ -87,7 +90,14 @@ def test_the_fast_path_and_the_orm_path_decide_alike(
     erased = send(client, tokens.kinderwerk)["id"]
     assert client.delete(f"/v1/signals/{erased}", headers=tokens.kinderwerk).status_code == 204
     other_child = send(client, tokens.kinderwerk, subject={"bsn": "123456782"})["id"]
-    signals = [plain, with_consent, erased, other_child, "not-a-signal-id"]
+    restricted = send(client, tokens.kinderwerk, category="veiligheid")["id"]
+    restriction = client.post(
+        f"/v1/signals/{restricted}/restriction",
+        json={"reason": "accuracy_contested"},
+        headers=tokens.kinderwerk,
+    )
+    assert restriction.status_code == 200
+    signals = [plain, with_consent, erased, other_child, restricted, "not-a-signal-id"]
 
     def compare() -> int:
         compared = 0
@@ -99,7 +109,12 @@ def test_the_fast_path_and_the_orm_path_decide_alike(
                     compared += 1
         return compared
 
-    assert compare() == 40
+    assert compare() == 48
+    # Restricted: its recipient is refused on both paths alike, its sender sees it unlinked.
+    fast, _ = _both(runtime, _caller("wijkteam-noord", "signalering"), restricted)
+    assert fast == ("refused", (403, "signal_restricted", ("restricted",)))
+    fast, _ = _both(runtime, _caller("kinderwerk-noord", "signalering"), restricted)
+    assert fast[0] == "seen" and fast[1][-1] is True
     # The consent is withdrawn: the school's access ends, on both paths alike.
     withdrawn = client.post(
         f"/v1/consents/{consent['id']}/withdraw", json={}, headers=tokens.kinderwerk_afstemming
