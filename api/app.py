@@ -27,6 +27,7 @@ from api.routes import (
     partners,
     public,
     signals,
+    subject_access,
 )
 from console.app import install as install_console
 from wijkdeel import __version__
@@ -45,6 +46,7 @@ TAGS = [
     {"name": "signals", "description": "care signals, shared under agreements, bound to a purpose"},
     {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
     {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
+    {"name": "subjects", "description": "the rights of the child and parent: the access report"},
 ]
 
 
@@ -119,6 +121,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         consents.router,
         notifications.router,
         audit.router,
+        subject_access.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_console(app, runtime)

@@ -96,6 +96,8 @@ def routes(subscription: str, partner: str = "wijkteam-noord") -> list[ListRoute
             accept="text/csv",
         ),
         ListRoute("GET", f"/v1/subscriptions/{subscription}/deliveries", "wijkteam"),
+        ListRoute("POST", "/v1/subject-access", "kinderwerk", body={"bsn": BSN}),
+        ListRoute("POST", "/v1/subject-access", "auditor", body={"bsn": BSN}, accept="text/html"),
     ]
 
 
