@@ -82,6 +82,7 @@ def story(client: TestClient, world: Neighbourhood, admin_token: str, clock: Fro
     to_wijkteam = send(client, tokens.kinderwerk)
     clock.advance(minutes=1)
     assert client.get(f"/v1/signals/{to_wijkteam['id']}", headers=tokens.wijkteam).is_success
+    assert len(client.get("/v1/signals", headers=tokens.wijkteam).json()["items"]) == 1
     outsider = client.get(f"/v1/signals/{to_wijkteam['id']}", headers=tokens.school)
     assert outsider.status_code == 404
     consent = client.post(
@@ -173,7 +174,10 @@ def test_the_sender_gets_its_signals_its_data_and_every_access(
         ("signal.create", "allow", None),
         ("signal.share", "allow", "recipient:wijkteam-noord"),
     ]
-    assert seen["wijkteam-noord"] == [("signal.read", "allow", None)]
+    assert seen["wijkteam-noord"] == [
+        ("signal.read", "allow", None),
+        ("signal.list", "allow", None),  # it appeared in the wijkteam's list
+    ]
     # The school asked for a signal it never received: refused, and in the parent's report.
     assert seen["obs-de-linde"] == [("signal.read", "deny", "signal_not_found")]
 
@@ -258,6 +262,18 @@ def test_an_erased_signal_stays_in_the_report_without_its_data(
     # What it held is known from what its rules granted; the cipher texts are gone.
     assert item["dataCategories"] == ["subject", "summary", "details", "contact"]
     assert history(item)["kinderwerk-noord"][-1] == ("signal.erase", "allow", "deleted")
+
+
+def test_a_signal_past_its_retention_is_expired_and_shows_no_data(
+    client: TestClient, story: Story, world: Neighbourhood, clock: FrozenClock
+) -> None:
+    clock.advance(days=91)  # the school's signal is kept 90 days, the others longer
+    wijkteam = bearer(token(client, world.wijkteam, purpose="signalering"))
+    items = by_id(ask(client, wijkteam))
+    expired = items[story.from_school["id"]]
+    assert expired["state"] == "expired" and expired["data"] == {}
+    assert expired["retentionEnd"] == story.from_school["expiresAt"]
+    assert items[story.to_wijkteam["id"]]["state"] == "live"
 
 
 def test_pages_follow_the_cursor(client: TestClient, story: Story) -> None:
