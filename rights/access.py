@@ -46,6 +46,8 @@ from wijkdeel.runtime import Runtime
 State = Literal["live", "erased", "expired"]
 Involvement = Literal["sent", "received"]
 ACTION = "subject.access"
+# Sealed fields a signal may hold beside its content (signals.content opens them as JSON).
+INFORMING, PROFESSIONAL = "informing", "sender_professional"
 
 
 class ReportTx(Protocol):
@@ -297,7 +299,7 @@ class _Assembly:
             LegalBasis(r.legal_basis, self.agreement_ref(r.agreement_id, r.agreement_version))
             for r in shown
         )
-        data, professional = self.own_data(signal, involvement, state)
+        data, professional, informing = self.own_data(signal, involvement, state)
         return SignalAccess(
             id=signal.id,
             created_at=signal.created_at,
@@ -322,7 +324,7 @@ class _Assembly:
             data_categories=categories,
             data=data,
             retention_end=signal.expires_at,
-            informing=_informing(signal),
+            informing=_informing(signal, informing),
             access_history=self.accesses(signal, involvement),
         )
 
@@ -344,15 +346,16 @@ class _Assembly:
 
     def own_data(
         self, signal: Signal, involvement: Involvement | None, state: State
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The fields this partner may see now, decrypted only then - all it sent; of what it
-        received, what a rule in force grants it under the signal's own purpose - and the
-        sending professional where it may see them. (None, None) for an auditor."""
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """What this partner may see now, decrypted only then: the content fields - all it
+        sent; of what it received, what a rule in force grants it under the signal's own
+        purpose - the sending professional where it may know them, and the informing record.
+        (None, None, None) for an auditor, who holds no records of its own."""
         partner = self.viewer.partner
         if partner is None:
-            return None, None
+            return None, None, None
         if state != "live" or signal.data_key_id is None:
-            return {}, None
+            return {}, None, None
         tx = self.tx
         if self._view is None:
             self._view = tx.runtime.policy.view(tx.session)
@@ -365,19 +368,24 @@ class _Assembly:
             consents=self.consents(signal.subject_index),
             now=tx.now,
         )
-        if not seen.allowed or not seen.fields:
-            return {}, None
+        if not seen.allowed:
+            return {}, None, None
         key = load_data_key(tx.session, tx.runtime.keyrings, signal.data_key_id)
         if key is None:
-            return {}, None
-        # API.md: the sending professional is shown to the sender and to a recipient whose
-        # rule grants `contact`.
-        professional = (
-            _recorded_professional(signal)
-            if involvement == "sent" or "contact" in seen.fields
-            else None
+            return {}, None, None
+        # Sealed beside the content on signals that record them (API.md "Professionals" and
+        # "Informing"): informing for whoever may read the signal, the sending professional
+        # for the sender and a recipient whose rule grants `contact`.
+        extra = [name for name in (INFORMING, PROFESSIONAL) if getattr(signal, name, None)]
+        if involvement != "sent" and "contact" not in seen.fields and PROFESSIONAL in extra:
+            extra.remove(PROFESSIONAL)
+        opened = open_fields(signal, key, seen.fields + tuple(extra))
+        professional, informing = opened.pop(PROFESSIONAL, None), opened.pop(INFORMING, None)
+        return (
+            opened,
+            professional if isinstance(professional, dict) else None,
+            informing if isinstance(informing, dict) else None,
         )
-        return open_fields(signal, key, seen.fields), professional
 
     def consents(self, subject_index: str) -> LazyConsents:
         if self._consents is None:
@@ -425,25 +433,20 @@ def _union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(name for name in SIGNAL_FIELDS if name in every)
 
 
-def _recorded_professional(signal: Signal) -> dict[str, Any] | None:
-    """The sending professional, where the signal records one (API.md "Professionals": from
-    the second release a signal may carry `senderProfessional`)."""
-    recorded = getattr(signal, "sender_professional", None)
-    return recorded if isinstance(recorded, dict) else None
-
-
-def _informing(signal: Signal) -> Informing:
-    """The informing status as the signal records it (API.md "Informing"); `unknown` for a
-    signal that records none (sent before it was recorded)."""
-    recorded = getattr(signal, "informing", None)
-    if not isinstance(recorded, dict) or not isinstance(recorded.get("status"), str):
+def _informing(signal: Signal, recorded: dict[str, Any] | None) -> Informing:
+    """Whether the family was informed (API.md "Informing"): the state the signal keeps in
+    clear, with what the sealed record adds where the reader may open it; `unknown` for a
+    signal that records nothing about informing."""
+    status = getattr(signal, "informing_status", None)
+    if not isinstance(status, str):
         return Informing("unknown")
-    at, until = recorded.get("at"), recorded.get("until")
+    document = recorded or {}
+    at, until = document.get("at"), document.get("until")
     return Informing(
-        status=recorded["status"],
-        parties=tuple(recorded.get("parties") or ()),
+        status=status,
+        parties=tuple(document.get("parties") or ()),
         at=datetime.fromisoformat(at) if isinstance(at, str) else None,
-        method=recorded.get("method"),
-        reason=recorded.get("reason"),
+        method=document.get("method"),
+        reason=document.get("reason"),
         until=date.fromisoformat(until) if isinstance(until, str) else None,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.clock import FrozenClock
+from records.models import Signal
 from tests.api.test_consents import consent_body
 from tests.api.test_signals import BSN, DETAILS, NAME, SUMMARY, Tokens, send
 from tests.factories import (
@@ -33,6 +34,11 @@ from wijkdeel.runtime import Runtime
 
 OTHER_CHILD = "123456782"
 UNKNOWN_CHILD = "100000009"
+# A signal records informing from the second release on (branch pro); sent without, it is
+# `pending`; before that nothing is recorded and the report says `unknown`.
+INFORMING_RECORDED = hasattr(Signal, "informing_status")
+NOT_INFORMED = "pending" if INFORMING_RECORDED else "unknown"
+NOT_INFORMED_TEXT = "U bent nog niet ingelicht" if INFORMING_RECORDED else "Niet vastgelegd"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
@@ -167,7 +173,7 @@ def test_the_sender_gets_its_signals_its_data_and_every_access(
     assert first["data"]["subject"] == {"bsn": BSN, "name": NAME, "birthDate": "2017-03-02"}
     assert first["data"]["contact"]["name"] == "Petra Jansen"
     assert first["retentionEnd"] == story.to_wijkteam["expiresAt"]
-    assert first["informing"] == {"status": "unknown"}
+    assert first["informing"] == {"status": NOT_INFORMED}
     seen = history(first)
     assert list(seen) == ["kinderwerk-noord", "obs-de-linde", "wijkteam-noord"]
     assert seen["kinderwerk-noord"] == [
@@ -385,7 +391,7 @@ def test_the_page_for_the_parent_says_everything_in_dutch(client: TestClient, st
         "burgerservicenummer; een korte beschrijving van de zorg; hoe u de medewerker",
         "Een toelichting op die zorg",
         "Stand van zaken In gebruik",
-        "Bent u ingelicht? Niet vastgelegd",
+        f"Bent u ingelicht? {NOT_INFORMED_TEXT}",
         f"Uw kind: {NAME}, geboren op 2 maart 2017, burgerservicenummer eindigend op 333",
         f"Korte beschrijving: {SUMMARY}",
         f"Toelichting: {DETAILS}",
@@ -434,3 +440,44 @@ def test_the_page_for_an_unknown_child_and_for_an_auditor(
     assert "Wat er in wijkdeel over uw kind is vastgelegd" in text
     assert "De inhoud van het signaal vraagt u op bij Kinderwerk-Noord" in text
     assert SUMMARY not in text and SCHOOL_SUMMARY not in text and NAME not in text
+
+
+@pytest.mark.skipif(not INFORMING_RECORDED, reason="informing and professionals come with pro")
+def test_informing_and_the_sending_professional(
+    client: TestClient, world: Neighbourhood, admin_token: str, clock: FrozenClock
+) -> None:
+    from tests.factories import professional_token  # type: ignore[attr-defined]
+
+    creds = make_client(client, admin_token, partner="kinderwerk-noord", method="private_key_jwt")
+    petra = bearer(professional_token(client, creds))
+    informed = {
+        "status": "informed",
+        "parties": ["guardian"],
+        "at": (clock() - timedelta(days=1)).isoformat(),
+        "method": "in_person",
+    }
+    sent = send(client, petra, informing=informed)
+    item = by_id(ask(client, petra))[sent["id"]]
+    assert item["senderProfessional"]["name"] == "Petra Jansen"
+    assert item["senderProfessional"]["function"] == "jongerenwerker"
+    assert item["informing"]["status"] == "informed"
+    assert item["informing"]["parties"] == ["guardian"]
+    assert item["informing"]["method"] == "in_person"
+    # The wijkteam's rule grants contact: it may know who sent it.
+    wijkteam = bearer(token(client, world.wijkteam, purpose="signalering"))
+    received = by_id(ask(client, wijkteam))[sent["id"]]
+    assert received["senderProfessional"]["name"] == "Petra Jansen"
+    assert received["informing"]["status"] == "informed"
+    # An auditor: the state of informing, kept in clear; nothing sealed.
+    auditor = bearer(
+        token(client, make_client(client, admin_token, partner="gemeente", role="auditor"))
+    )
+    audited = by_id(ask(client, auditor))[sent["id"]]
+    assert audited["informing"] == {"status": "informed"}
+    assert "senderProfessional" not in audited
+    page = client.post(
+        "/v1/subject-access", json={"bsn": BSN}, headers={**petra, "accept": "text/html"}
+    )
+    text = page_text(page.text)
+    assert "Kinderwerk-Noord, door Petra Jansen (jongerenwerker)" in text
+    assert "U (of uw kind) bent ingelicht: ouder of voogd, in een gesprek, op " in text
