@@ -79,6 +79,8 @@ ACTIONS = {
     "signal.restriction_lift": "Heeft de beperking van het gebruik opgeheven",
     "signal.object": "Heeft een bezwaar tegen het signaal vastgelegd",
     "signal.objection_decide": "Heeft over het bezwaar beslist",
+    "signal.informing": "Heeft vastgelegd of u bent ingelicht",
+    "signal.informing_due": "Kreeg een herinnering dat u nog moet worden ingelicht",
 }
 ATTEMPTS = {
     "signal.create": "Probeerde het signaal te versturen",
@@ -91,6 +93,7 @@ ATTEMPTS = {
     "signal.restriction_lift": "Probeerde de beperking op te heffen",
     "signal.object": "Probeerde een bezwaar vast te leggen",
     "signal.objection_decide": "Probeerde over het bezwaar te beslissen",
+    "signal.informing": "Probeerde vast te leggen of u bent ingelicht",
 }
 
 REFUSALS = {
