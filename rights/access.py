@@ -151,6 +151,7 @@ class SignalAccess:
     retention_end: datetime
     informing: Informing
     access_history: tuple[AccessHistory, ...]
+    restriction: str | None = None  # why its use is restricted (AVG art. 18), while it is
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,8 @@ class _Assembly:
             retention_end=signal.expires_at,
             informing=_informing(signal, informing),
             access_history=self.accesses(signal, involvement),
+            # Signals record a restriction from the second release on (signals.restriction).
+            restriction=getattr(signal, "restriction_reason", None),
         )
 
     def agreement_ref(self, agreement_id: str, version: int) -> AgreementRef:

@@ -80,6 +80,7 @@ ENVIRONMENT.filters.update(
     informing_method=words.informing_method,
     postpone_reason=words.postpone_reason,
     refusal=words.refusal,
+    restriction=words.restriction,
     person=words.person,
 )
 

@@ -117,6 +117,13 @@ REFUSALS = {
     "restricted": "het gebruik van het signaal was beperkt",
 }
 
+RESTRICTIONS = {
+    "accuracy_contested": "zolang wordt nagegaan of het klopt",
+    "unlawful_processing_claimed": "omdat is gezegd dat het niet gebruikt mocht worden",
+    "needed_for_legal_claims": "omdat het moet blijven bewaard voor een juridische procedure",
+    "objection_pending": "zolang over het bezwaar wordt beslist",
+}
+
 PERSON_ROLES = {"admin": "een beheerder", "auditor": "een auditor"}
 
 
@@ -146,6 +153,10 @@ def urgency(word: str) -> str:
 
 def state(word: str) -> str:
     return STATES.get(word, plain(word))
+
+
+def restriction(word: str) -> str:
+    return RESTRICTIONS.get(word, plain(word).lower())
 
 
 def informing(word: str) -> str:

@@ -234,6 +234,11 @@ class SignalAccessPublic(Public):
         "absent for an auditor or administrator",
     )
     retention_end: datetime
+    restriction: str | None = Field(
+        default=None,
+        description="while its use is restricted (GDPR art. 18), why: accuracy_contested, "
+        "objection_pending, …",
+    )
     informing: InformingPublic
     access_history: list[AccessHistoryPublic] = Field(
         description="per organisation, every access allowed or refused; a recipient's report "
@@ -274,6 +279,7 @@ class SignalAccessPublic(Public):
             data_categories=list(item.data_categories),
             data=OwnData.model_validate(item.data) if item.data is not None else None,
             retention_end=item.retention_end,
+            restriction=item.restriction,
             informing=InformingPublic.of(item.informing),
             access_history=[AccessHistoryPublic.of(h) for h in item.access_history],
         )

@@ -37,6 +37,7 @@ UNKNOWN_CHILD = "100000009"
 # A signal records informing from the second release on (branch pro); sent without, it is
 # `pending`; before that nothing is recorded and the report says `unknown`.
 INFORMING_RECORDED = hasattr(Signal, "informing_status")
+RESTRICTION_RECORDED = hasattr(Signal, "restriction_reason")  # branch rights
 NOT_INFORMED = "pending" if INFORMING_RECORDED else "unknown"
 NOT_INFORMED_TEXT = "U bent nog niet ingelicht" if INFORMING_RECORDED else "Niet vastgelegd"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -490,3 +491,29 @@ def test_informing_and_the_sending_professional(
     assert "Kinderwerk-Noord, door Petra Jansen (jongerenwerker)" in text
     assert "U (of uw kind) bent ingelicht: ouder of voogd, in een gesprek, op " in text
     assert "Heeft vastgelegd of u bent ingelicht" in text
+
+
+@pytest.mark.skipif(not RESTRICTION_RECORDED, reason="restriction comes with branch rights")
+def test_a_restricted_signal_says_so_and_its_recipient_sees_no_data(
+    client: TestClient, story: Story
+) -> None:
+    signal = story.to_wijkteam["id"]
+    restricted = client.post(
+        f"/v1/signals/{signal}/restriction",
+        json={"reason": "accuracy_contested"},
+        headers=story.tokens.kinderwerk,
+    )
+    assert restricted.is_success, restricted.text
+    sender = by_id(ask(client, story.tokens.kinderwerk))[signal]
+    assert sender["restriction"] == "accuracy_contested" and sender["data"]["summary"] == SUMMARY
+    recipient = by_id(ask(client, story.tokens.wijkteam))[signal]
+    assert recipient["restriction"] == "accuracy_contested" and recipient["data"] == {}
+    page = client.post(
+        "/v1/subject-access",
+        json={"bsn": BSN},
+        headers={**story.tokens.kinderwerk, "accept": "text/html"},
+    )
+    assert (
+        "Het gebruik is beperkt: alleen Kinderwerk-Noord kan het nog inzien, zolang wordt "
+        "nagegaan of het klopt" in page_text(page.text)
+    )
