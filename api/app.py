@@ -30,6 +30,7 @@ from api.routes import (
     public,
     rights,
     signals,
+    subject_access,
 )
 from console.app import install as install_console
 from wijkdeel import __version__
@@ -49,6 +50,7 @@ TAGS = [
     {"name": "matches", "description": "two or more signals about a child, and who coordinates"},
     {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
     {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
+    {"name": "subjects", "description": "the rights of the child and parent: the access report"},
 ]
 
 
@@ -128,6 +130,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         consents.router,
         notifications.router,
         audit.router,
+        subject_access.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_console(app, runtime)

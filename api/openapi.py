@@ -65,6 +65,7 @@ SCOPE_DESCRIPTIONS = {
     "subscriptions": "manage webhook subscriptions",
     "admin": "the municipality's administration: partners, clients, agreements",
     "audit:read": "read and verify the audit log",
+    "subjects:access": "the access report about a child for a parent (GDPR art. 15)",
 }
 # Where a handler's name alone makes a poor operationId for a generated client.
 OPERATION_IDS = {
@@ -76,6 +77,7 @@ OPERATION_IDS = {
     "list_events": "listAuditEvents",
     "verify_chain": "verifyAuditChain",
     "subject_report": "createSubjectReport",
+    "subject_access": "createSubjectAccessReport",
     "rotate_secret": "rotateSubscriptionSecret",
 }
 

@@ -13,6 +13,7 @@ SCOPES_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
         "consents:read",
         "consents:write",
         "subscriptions",
+        "subjects:access",
     ),
     "admin": ("admin",),
     "auditor": ("audit:read",),

@@ -51,6 +51,7 @@ ALL_ROLES = frozenset(ROLE_NAMES)
 NAVIGATION = (
     NavItem("/console", "Start", ALL_ROLES),
     NavItem("/console/people", "Personen", frozenset({"admin"})),
+    NavItem("/console/subject-access", "Inzage voor ouders", frozenset({"admin", "auditor"})),
     NavItem("/console/account", "Mijn account", ALL_ROLES),
 )
 

@@ -283,3 +283,22 @@ def test_make_demo_walks_the_story_on_a_fresh_installation_of_its_own(tmp_path: 
     assert '"reasons": ["consent_required"]' in walked.stdout and '"valid": true' in walked.stdout
     assert (stale / "master.key").exists() and (stale / "demo-credentials.json").exists()
     assert sorted(path.name for path in (tmp_path / "var").iterdir()) == ["demo"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("readme")
+def test_the_access_report_recipe(served: Installation) -> None:
+    """Kinderwerk sends a signal, then asks what it has about the child, as JSON and as the
+    page for the parent."""
+    send = block('KW=$(curl -s -u "$(jq -r')
+    report = block("/v1/subject-access -H")
+    created, *items = documents(served.bash(served.local(f"{send}\n{report}")))
+    assert isinstance(created, dict) and items
+    for item in items:
+        assert isinstance(item, dict)
+        assert item["sender"] == "Kinderwerk Noord" and item["dataCategories"]
+        assert item["purposes"][0]["word"] == "signalering"
+        assert item["recipients"] == ["Wijkteam Noord"]
+        assert item["informing"]["status"] in ("unknown", "pending")  # pending once recorded
+        assert item["accessHistory"][0]["events"][0]["action"] == "signal.create"
+    assert served.bash("head -c 15 inzage-ouder.html") == "<!doctype html>"

@@ -102,6 +102,8 @@ def routes(
         ),
         ListRoute("GET", f"/v1/subscriptions/{subscription}/deliveries", "wijkteam"),
         ListRoute("GET", f"/v1/agreements/{agreement}/versions/{version}/acceptances", "admin"),
+        ListRoute("POST", "/v1/subject-access", "kinderwerk", body={"bsn": BSN}),
+        ListRoute("POST", "/v1/subject-access", "auditor", body={"bsn": BSN}, accept="text/html"),
     ]
 
 

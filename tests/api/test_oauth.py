@@ -73,8 +73,8 @@ def test_token_claims_follow_rfc_9068(client: TestClient, secret_client: Credent
     answer = response.json()
     assert answer["token_type"] == "Bearer" and answer["expires_in"] == 300
     assert answer["purpose"] == "signalering"
-    assert (
-        answer["scope"] == "signals:read signals:write consents:read consents:write subscriptions"
+    assert answer["scope"] == (
+        "signals:read signals:write consents:read consents:write subscriptions subjects:access"
     )
     header = jose_jwt.get_unverified_header(answer["access_token"])
     assert header["alg"] == "ES256" and header["typ"] == "at+jwt" and header["kid"]
@@ -95,7 +95,8 @@ def test_token_claims_follow_rfc_9068(client: TestClient, secret_client: Credent
         "clientId": secret_client.client_id,
         "partner": "kinderwerk-noord",
         "role": "partner",
-        "scope": "consents:read consents:write signals:read signals:write subscriptions",
+        "scope": "consents:read consents:write signals:read signals:write subjects:access "
+        "subscriptions",
         "purpose": "signalering",
         "expiresAt": me["expiresAt"],
     }
