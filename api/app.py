@@ -26,6 +26,7 @@ from api.routes import (
     oauth,
     partners,
     public,
+    register,
     signals,
 )
 from console.app import install as install_console
@@ -45,6 +46,8 @@ TAGS = [
     {"name": "signals", "description": "care signals, shared under agreements, bound to a purpose"},
     {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
     {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
+    {"name": "register", "description": "the register of processing (AVG art. 30)"},
+    {"name": "statistics", "description": "figures for the policymaker, small numbers hidden"},
 ]
 
 
@@ -119,6 +122,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         consents.router,
         notifications.router,
         audit.router,
+        register.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_console(app, runtime)

@@ -65,6 +65,7 @@ SCOPE_DESCRIPTIONS = {
     "subscriptions": "manage webhook subscriptions",
     "admin": "the municipality's administration: partners, clients, agreements",
     "audit:read": "read and verify the audit log",
+    "statistics:read": "read the figures for the policymaker (small numbers hidden)",
 }
 # Where a handler's name alone makes a poor operationId for a generated client.
 OPERATION_IDS = {

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from policies.register import activity_id
 from records.models import AuditEvent
 
 EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -66,6 +67,11 @@ class AuditDraft:
             legal_basis,
             agreement_id,
             version,
+        )
+        # The request acts under this agreement's purpose: the processing activity of the
+        # register (policies.register) it falls under.
+        self.processing_activity_id = (
+            activity_id(agreement_id, self.purpose) if agreement_id and self.purpose else None
         )
 
     def also(self, **changes: Any) -> None:

@@ -32,7 +32,7 @@ from tests.conftest import empty, settings_for_tests
 from tests.factories import bearer, bootstrap_admin, make_client, make_neighbourhood, token
 from wijkdeel.runtime import build_runtime
 
-ROLES = ("partner", "admin", "auditor")
+ROLES = ("partner", "admin", "auditor", "policymaker")
 EXAMPLES = 8
 # What the contract promises: no server error; every status, content type, header and body as
 # documented. (Not that every schema-valid body is accepted: an elfproef or a rule of an
@@ -59,6 +59,7 @@ def world(
         admin = token(client, bootstrap_admin(runtime))
         hood = make_neighbourhood(client, admin)
         auditor = make_client(client, admin, partner="gemeente", role="auditor")
+        policymaker = make_client(client, admin, partner="gemeente", role="policymaker")
         kinderwerk = bearer(token(client, hood.kinderwerk, purpose="afstemming"))
         assert client.post("/v1/consents", json=consent_body(), headers=kinderwerk).is_success
         body = signal_body(category="school", details=None)
@@ -67,6 +68,7 @@ def world(
             "partner": kinderwerk,
             "admin": bearer(admin),
             "auditor": bearer(token(client, auditor)),
+            "policymaker": bearer(token(client, policymaker)),
         }
         yield app, tokens
 
