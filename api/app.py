@@ -28,6 +28,7 @@ from api.routes import (
     public,
     register,
     signals,
+    statistics,
 )
 from console.app import install as install_console
 from wijkdeel import __version__
@@ -123,6 +124,7 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         notifications.router,
         audit.router,
         register.router,
+        statistics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_console(app, runtime)

@@ -2,20 +2,22 @@
 
 A table for one period and one measure has cells (one per group) and totals (the sums over one
 or more grouping dimensions, down to the grand total), all published together. Primary
-suppression hides every entry under the threshold (shown as "<5": the reader learns it lies in
-0..4). Secondary suppression then hides further entries (shown as "x": the reader learns it is 5
-or more) until no hidden entry can be worked out from the published ones: not by subtracting
-published cells from a published total, not by combining several totals, not by the ranges the
-two marks give away. Two tests find an entry that could still be worked out:
+suppression hides every entry from 1 to 4 (shown as "<5": the reader learns it lies in 0..4).
+A zero is published as 0 - "nobody" discloses nobody - unless it is needed as cover, when it is
+shown as "<5" too (which it is). Secondary suppression then hides further entries (shown as
+"x": the reader learns it is 5 or more) until no hidden entry can be worked out from the
+published ones: not by subtracting published cells from a published total, not by combining
+several totals, not by the ranges the two marks give away. Two tests find an entry that could
+still be worked out:
 
 - bounds: every total is the sum of the entries one level below it; propagating the ranges of
   hidden entries through these sums narrows them - an entry narrowed to one value is exposed;
 - linear algebra: an entry whose value follows from the sums alone (its row of the reduced
   system has no free variable in it) is exposed whatever the ranges.
 
-While an entry is exposed, the smallest published entry that shares a sum with it is hidden
-too (preferring one that ends the exposure). This is a pure function; tests check it against an
-exhaustive search over small tables.
+While entries are exposed, one more published entry that shares a sum with one of them is
+hidden: the one that leaves the fewest exposed, and of those the smallest. This is a pure
+function; tests check it against an exhaustive search over small tables.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
-from typing import Literal
+from typing import Final, Literal
 
 THRESHOLD = 5
-UNDER = "<5"  # primary: the count is below the threshold
-WITHHELD = "x"  # secondary: hidden so that an entry under the threshold stays hidden
+UNDER: Final = "<5"  # primary: the count is below the threshold
+WITHHELD: Final = "x"  # secondary: hidden so that an entry under the threshold stays hidden
 
 Shown = int | Literal["<5", "x"]
+_TRIED = 16  # covers weighed per step, smallest first
 
 
 class _Total:
@@ -99,51 +102,46 @@ def _order(key: Key) -> tuple[tuple[int, str], ...]:
 
 def suppress(table: Mapping[Key, int], threshold: int = THRESHOLD) -> dict[Key, Shown]:
     """What to publish of `table` (cells and totals, see `with_totals`)."""
-    primary = {key for key, value in table.items() if value < threshold}
+    primary = {key for key, value in table.items() if 0 < value < threshold}
     if not primary:
         return dict(table)
     relations = sums(table)
     hidden: set[Key] = set(primary)
     while True:
-        exposed = _exposed(table, relations, primary, hidden, threshold)
+        exposed = _exposed(table, relations, hidden, threshold)
         if not exposed:
             break
-        target = min(exposed, key=lambda key: (table[key], _order(key)))
         candidates = sorted(
             {
                 entry
                 for relation in relations
-                if target == relation.parent or target in relation.children
+                if relation.parent in exposed or exposed.intersection(relation.children)
                 for entry in (relation.parent, *relation.children)
                 if entry not in hidden
             },
             key=lambda key: (table[key], _order(key)),
-        )
+        )[:_TRIED]
         if not candidates:
-            # Everything summed with it is hidden already: hide the whole table.
-            if hidden == set(table):
-                break
-            hidden = set(table)
-            continue
-        chosen = next(
-            (
-                c
-                for c in candidates
-                if target not in _exposed(table, relations, primary, hidden | {c}, threshold)
+            break  # everything summed with them is hidden already
+        # The cover that leaves the fewest entries exposed; of those, the smallest.
+        chosen = min(
+            candidates,
+            key=lambda c: (
+                len(_exposed(table, relations, hidden | {c}, threshold)),
+                table[c],
+                _order(c),
             ),
-            candidates[0],
         )
         hidden.add(chosen)
-    return {
-        key: (UNDER if key in primary else WITHHELD) if key in hidden else value
-        for key, value in table.items()
-    }
+    shown: dict[Key, Shown] = {}
+    for key, value in table.items():
+        shown[key] = value if key not in hidden else UNDER if value < threshold else WITHHELD
+    return shown
 
 
 def _exposed(
     table: Mapping[Key, int],
     relations: Iterable[Sum],
-    primary: set[Key],
     hidden: set[Key],
     threshold: int,
 ) -> set[Key]:
@@ -160,20 +158,20 @@ def _exposed(
                 constant -= sign * table[entry]
         if terms:
             equations.append((terms, constant))
-    exposed = _pinned(equations, primary, hidden, threshold)
+    exposed = _pinned(table, equations, hidden, threshold)
     exposed |= _determined(equations, hidden)
     return exposed
 
 
 def _pinned(
+    table: Mapping[Key, int],
     equations: list[tuple[dict[Key, int], int]],
-    primary: set[Key],
     hidden: set[Key],
     threshold: int,
 ) -> set[Key]:
     infinity = 10**12
-    low = {key: 0 if key in primary else threshold for key in hidden}
-    high = {key: threshold - 1 if key in primary else infinity for key in hidden}
+    low = {key: 0 if table[key] < threshold else threshold for key in hidden}
+    high = {key: threshold - 1 if table[key] < threshold else infinity for key in hidden}
     for _ in range(4 * len(hidden) + 8):
         changed = False
         for terms, constant in equations:

@@ -52,6 +52,9 @@ class SignalRecipient(SQLModel, table=True):
     agreement_version: int
     status: str = Field(default="open", max_length=16)
     updated_at: datetime = timestamp()
+    # When it first moved past `open`, and when it closed: the policymaker's handling times.
+    acknowledged_at: datetime | None = timestamp(nullable=True)
+    closed_at: datetime | None = timestamp(nullable=True)
 
 
 class Match(SQLModel, table=True):
