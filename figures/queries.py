@@ -182,26 +182,45 @@ def _hours(window: Window, later: str, earlier: str) -> str:
     return f"(julianday({later}) - julianday({earlier})) * 24.0"
 
 
-def medians(
-    connection: Connection, window: Window, column: str
-) -> dict[tuple[str, Group], tuple[float, int]]:
-    """The median of the hours from sending to a recipient's `column` (acknowledged_at or
-    closed_at), with how many recipients it is over, per period and group."""
+Medians = dict[tuple[str, Group], tuple[float, int]]
+
+
+def recipient_figures(connection: Connection, window: Window) -> tuple[Counts, Medians, Medians]:
+    """Recipients reached, and the medians of the hours from sending to a recipient's
+    acknowledgement and closing (with how many recipients each is over), per period and group.
+    PostgreSQL does all three in one pass; SQLite, without percentiles, in three statements."""
+    if window.postgres:
+        acknowledged = _hours(window, "r.acknowledged_at", "s.created_at")
+        closed = _hours(window, "r.closed_at", "s.created_at")
+        measures = [
+            "count(*)",
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {acknowledged})",
+            "count(r.acknowledged_at)",
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {closed})",
+            "count(r.closed_at)",
+        ]
+        counts: Counts = {}
+        to_acknowledge: Medians = {}
+        to_close: Medians = {}
+        for period, group, _, values in _grouped(connection, RECIPIENTS, window, measures):
+            counts[(period, group)] = int(values[0])
+            if values[1] is not None:
+                to_acknowledge[(period, group)] = (float(values[1]), int(values[2]))
+            if values[3] is not None:
+                to_close[(period, group)] = (float(values[3]), int(values[4]))
+        return counts, to_acknowledge, to_close
+    return (
+        recipients(connection, window),
+        _sqlite_medians(connection, window, "acknowledged_at"),
+        _sqlite_medians(connection, window, "closed_at"),
+    )
+
+
+def _sqlite_medians(connection: Connection, window: Window, column: str) -> Medians:
+    """SQLite has no percentile: rank each value within its group and average the middle one
+    or two, still in one statement."""
     hours = _hours(window, f"r.{column}", "s.created_at")
     source = RECIPIENTS
-    if window.postgres:
-        measures = [
-            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {hours})",
-            f"count(r.{column})",
-        ]
-        rows = _grouped(connection, source, window, measures)
-        return {
-            (period, group): (float(values[0]), int(values[1]))
-            for period, group, _, values in rows
-            if values[0] is not None
-        }
-    # SQLite has no percentile: rank each value within its group and average the middle one
-    # or two, still in one statement.
     present = [d for d in window.dimensions if d in source.dimensions]
     keys = [f"k{i}" for i in range(len(present))]
     parameters: dict[str, str] = {}
@@ -227,7 +246,7 @@ def medians(
         bindparam("end", window.periods[-1].end, type_=UTCDateTime()),
         *(bindparam(f"end{n}", p.end, type_=UTCDateTime()) for n, p in enumerate(window.periods)),
     )
-    answer = {}
+    answer: Medians = {}
     for row in connection.execute(statement, parameters):
         values = dict(zip(present, row[1 : 1 + len(present)], strict=True))
         group = tuple(values.get(d) for d in window.dimensions)

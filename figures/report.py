@@ -15,7 +15,6 @@ from figures.suppression import TOTAL, Key, Shown, suppress, with_totals
 MIN_FOR_MEDIAN = 5
 COUNTED: dict[str, Callable[[Connection, Window], Counts | None]] = {
     "signals": queries.signals,
-    "recipients": queries.recipients,
     "consentsGiven": queries.consents_given,
     "consentsWithdrawn": queries.consents_withdrawn,
     "matches": queries.matches,
@@ -23,7 +22,7 @@ COUNTED: dict[str, Callable[[Connection, Window], Counts | None]] = {
     "informed": pending.informed,
     "informingPostponed": pending.informing_postponed,
 }
-MEDIANS = {"medianHoursToAcknowledge": "acknowledged_at", "medianHoursToClose": "closed_at"}
+MEDIANS = ("medianHoursToAcknowledge", "medianHoursToClose")
 
 
 def _order(group: Key) -> tuple[tuple[int, str], ...]:
@@ -34,9 +33,11 @@ def compute(connection: Connection, window: Window) -> dict[str, list[dict[str, 
     """`{cells, totals}`: one cell per period and group that has anything to count, and per
     period the totals over every grouping dimension (a total's group names only the
     dimensions it is not summed over)."""
+    reached, to_acknowledge, to_close = queries.recipient_figures(connection, window)
     counted = {name: source(connection, window) for name, source in COUNTED.items()}
+    counted["recipients"] = reached
     refused = queries.refusals(connection, window)
-    medians = {name: queries.medians(connection, window, c) for name, c in MEDIANS.items()}
+    medians = dict(zip(MEDIANS, (to_acknowledge, to_close), strict=True))
     reasons = sorted({reason for cell in refused.values() for reason in cell})
     keys: set[tuple[str, Group]] = set(refused)
     for found in counted.values():
@@ -86,7 +87,7 @@ def _entry(
 ) -> dict[str, Any]:
     group = {d: v for d, v in zip(window.dimensions, key, strict=True) if v is not TOTAL}
     entry: dict[str, Any] = {"period": period, "group": group}
-    for name in COUNTED:
+    for name in ("signals", "recipients", *list(COUNTED)[1:]):
         entry[name] = shown[name][key] if counted[name] is not None else None
     entry["refusals"] = {reason: shown[f"refusals.{reason}"][key] for reason in reasons}
     for name in MEDIANS:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from itertools import combinations
 from typing import Final, Literal
 
@@ -33,7 +32,9 @@ UNDER: Final = "<5"  # primary: the count is below the threshold
 WITHHELD: Final = "x"  # secondary: hidden so that an entry under the threshold stays hidden
 
 Shown = int | Literal["<5", "x"]
-_TRIED = 16  # covers weighed per step, smallest first
+# Exact rank arithmetic modulo a large prime: the sums have coefficients 0 and ±1, so the reduced
+# system over this field is the one over the rationals, and ints are far faster than Fractions.
+_PRIME = 2**61 - 1
 
 
 class _Total:
@@ -79,21 +80,16 @@ def with_totals(cells: Mapping[Key, int]) -> dict[Key, int]:
 
 def sums(table: Mapping[Key, int]) -> list[Sum]:
     """Every total as the sum of the entries one level below it, once per dimension it sums."""
-    found = []
-    keys = sorted(table, key=_order)
-    for key in keys:
+    children: dict[tuple[Key, int], list[Key]] = {}
+    for key in sorted(table, key=_order):
         for position, part in enumerate(key):
-            if part is not TOTAL:
+            if part is TOTAL:
                 continue
-            children = tuple(
-                other
-                for other in keys
-                if other[position] is not TOTAL
-                and all(o == k for i, (o, k) in enumerate(zip(other, key, strict=True))
-                        if i != position)
-            )  # fmt: skip
-            found.append(Sum(key, children))
-    return found
+            parent = (*key[:position], TOTAL, *key[position + 1 :])
+            if parent in table:
+                children.setdefault((parent, position), []).append(key)
+    return [Sum(parent, tuple(found)) for (parent, _), found in sorted(
+        children.items(), key=lambda item: (_order(item[0][0]), item[0][1]))]  # fmt: skip
 
 
 def _order(key: Key) -> tuple[tuple[int, str], ...]:
@@ -108,35 +104,85 @@ def suppress(table: Mapping[Key, int], threshold: int = THRESHOLD) -> dict[Key, 
     relations = sums(table)
     hidden: set[Key] = set(primary)
     while True:
+        # Cheap first: a sum that leaves one of its hidden entries a single value on its own.
+        _cover_locally(table, relations, hidden, threshold)
+        # Then the whole system, exactly; rarely more than once.
         exposed = _exposed(table, relations, hidden, threshold)
         if not exposed:
             break
-        candidates = sorted(
-            {
-                entry
-                for relation in relations
-                if relation.parent in exposed or exposed.intersection(relation.children)
-                for entry in (relation.parent, *relation.children)
-                if entry not in hidden
-            },
-            key=lambda key: (table[key], _order(key)),
-        )[:_TRIED]
+        candidates = _covers(table, relations, hidden, exposed)
         if not candidates:
             break  # everything summed with them is hidden already
-        # The cover that leaves the fewest entries exposed; of those, the smallest.
-        chosen = min(
-            candidates,
-            key=lambda c: (
-                len(_exposed(table, relations, hidden | {c}, threshold)),
-                table[c],
-                _order(c),
-            ),
-        )
-        hidden.add(chosen)
+        hidden.add(candidates[0])
     shown: dict[Key, Shown] = {}
     for key, value in table.items():
         shown[key] = value if key not in hidden else UNDER if value < threshold else WITHHELD
     return shown
+
+
+def _covers(
+    table: Mapping[Key, int], relations: Iterable[Sum], hidden: set[Key], exposed: set[Key]
+) -> list[Key]:
+    """Published entries that share a sum with an exposed one, smallest first."""
+    return sorted(
+        {
+            entry
+            for relation in relations
+            if relation.parent in exposed or exposed.intersection(relation.children)
+            for entry in (relation.parent, *relation.children)
+            if entry not in hidden
+        },
+        key=lambda key: (table[key], _order(key)),
+    )
+
+
+def _cover_locally(
+    table: Mapping[Key, int], relations: list[Sum], hidden: set[Key], threshold: int
+) -> None:
+    """Hide more until no single sum, taken alone, pins one of its hidden entries."""
+    changed = True
+    while changed:
+        changed = False
+        for relation in relations:
+            entries = (relation.parent, *relation.children)
+            secret = [e for e in entries if e in hidden]
+            if not secret or not _pinned_alone(table, relation, hidden, threshold):
+                continue
+            covers = sorted(
+                (e for e in entries if e not in hidden), key=lambda key: (table[key], _order(key))
+            )
+            if covers:
+                hidden.add(covers[0])
+                changed = True
+
+
+def _pinned_alone(
+    table: Mapping[Key, int], relation: Sum, hidden: set[Key], threshold: int
+) -> bool:
+    """Whether this sum alone fixes one of its hidden entries (from the published ones and the
+    ranges the marks give away)."""
+    parent_hidden = relation.parent in hidden
+    children = [c for c in relation.children if c in hidden]
+    known = sum(table[c] for c in relation.children if c not in hidden)
+    infinity = 10**12
+
+    def bounds(key: Key) -> tuple[int, int]:
+        return (0, threshold - 1) if table[key] < threshold else (threshold, infinity)
+
+    if not parent_hidden:
+        rest = table[relation.parent] - known  # the hidden children sum to this
+        if len(children) == 1:
+            return True
+        low = sum(bounds(c)[0] for c in children)
+        high = sum(bounds(c)[1] for c in children)
+        # Pinned when the sum sits at an end of the range all of them together can take.
+        return rest in (low, high)
+    if not children:
+        return True  # the parent is the sum of published children
+    low = known + sum(bounds(c)[0] for c in children)
+    high = known + sum(bounds(c)[1] for c in children)
+    parent_low, parent_high = bounds(relation.parent)
+    return max(low, parent_low) >= min(high, parent_high)
 
 
 def _exposed(
@@ -176,14 +222,12 @@ def _pinned(
         changed = False
         for terms, constant in equations:
             # sum(c * x) == constant  =>  c_i * x_i == constant - sum_{j != i}(c_j * x_j)
-            for key, coefficient in terms.items():
-                rest_low = rest_high = 0
-                for other, c in terms.items():
-                    if other == key:
-                        continue
-                    a, b = c * low[other], c * high[other]
-                    rest_low += min(a, b)
-                    rest_high += max(a, b)
+            span = [(min(c * low[k], c * high[k]), max(c * low[k], c * high[k])) for k, c in
+                    terms.items()]  # fmt: skip
+            all_low = sum(a for a, _ in span)
+            all_high = sum(b for _, b in span)
+            for (key, coefficient), (own_low, own_high) in zip(terms.items(), span, strict=True):
+                rest_low, rest_high = all_low - own_low, all_high - own_high
                 bound_a = (constant - rest_high) * coefficient
                 bound_b = (constant - rest_low) * coefficient
                 new_low = max(low[key], min(bound_a, bound_b))
@@ -197,39 +241,35 @@ def _pinned(
 
 
 def _determined(equations: list[tuple[dict[Key, int], int]], hidden: set[Key]) -> set[Key]:
-    """Hidden entries fixed by the sums alone: reduce the system (exact arithmetic) and see
-    which pivot rows hold nothing but their pivot."""
+    """Hidden entries fixed by the sums alone: reduce the system and see which pivot rows hold
+    nothing but their pivot."""
     columns = sorted(hidden, key=_order)
     index = {key: i for i, key in enumerate(columns)}
-    rows = [{index[k]: Fraction(c) for k, c in terms.items() if c} for terms, _ in equations]
-    rows = [row for row in rows if row]
-    pivots: list[tuple[int, dict[int, Fraction]]] = []
-    for row in rows:
-        row = dict(row)
-        for column, pivot_row in pivots:
+    pivots: dict[int, dict[int, int]] = {}  # pivot column -> its row, reduced
+    for terms, _ in equations:
+        row = {index[k]: c % _PRIME for k, c in terms.items() if c % _PRIME}
+        for column in [c for c in row if c in pivots]:
             factor = row.get(column)
             if factor:
-                for c, v in pivot_row.items():
-                    updated = row.get(c, Fraction(0)) - factor * v
-                    if updated:
-                        row[c] = updated
-                    else:
-                        row.pop(c, None)
+                _subtract(row, pivots[column], factor)
         if not row:
             continue
         column = min(row)
-        scale = row[column]
-        row = {c: v / scale for c, v in row.items()}
-        # Keep the earlier pivot rows reduced against the new one.
-        for i, (other_column, other_row) in enumerate(pivots):
-            factor = other_row.get(column)
+        inverse = pow(row[column], _PRIME - 2, _PRIME)
+        row = {c: v * inverse % _PRIME for c, v in row.items()}
+        for other in pivots.values():
+            factor = other.get(column)
             if factor:
-                for c, v in row.items():
-                    updated = other_row.get(c, Fraction(0)) - factor * v
-                    if updated:
-                        other_row[c] = updated
-                    else:
-                        other_row.pop(c, None)
-                pivots[i] = (other_column, other_row)
-        pivots.append((column, row))
-    return {columns[column] for column, row in pivots if len(row) == 1}
+                _subtract(other, row, factor)
+        pivots[column] = row
+    return {columns[column] for column, row in pivots.items() if len(row) == 1}
+
+
+def _subtract(row: dict[int, int], pivot_row: dict[int, int], factor: int) -> None:
+    """row -= factor * pivot_row (mod the prime), dropping zeros."""
+    for c, v in pivot_row.items():
+        updated = (row.get(c, 0) - factor * v) % _PRIME
+        if updated:
+            row[c] = updated
+        else:
+            row.pop(c, None)

@@ -1,4 +1,4 @@
-"""handling times of recipients, and an index of refused requests: the policymaker's figures
+"""handling times of recipients, indexes for the policymaker's figures
 
 Revision ID: 0014
 Revises: 0009
@@ -40,6 +40,12 @@ def upgrade() -> None:
         " WHERE status <> 'open' AND acknowledged_at IS NULL"
     )
     op.create_index(
+        'ix_signals_figures',
+        'signals',
+        ['created_at', 'sender', 'category', 'purpose'],
+        unique=False,
+    )
+    op.create_index(
         'ix_audit_events_denied',
         'audit_events',
         ['action', 'at'],
@@ -51,6 +57,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_audit_events_denied', table_name='audit_events')
+    op.drop_index('ix_signals_figures', table_name='signals')
     with op.batch_alter_table('signal_recipients', schema=None) as batch:
         batch.drop_column('closed_at')
         batch.drop_column('acknowledged_at')
