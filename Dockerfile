@@ -11,6 +11,7 @@ COPY records ./records
 COPY audit ./audit
 COPY notifications ./notifications
 COPY signals ./signals
+COPY figures ./figures
 COPY migrations ./migrations
 COPY wijkdeel ./wijkdeel
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .

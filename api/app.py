@@ -28,8 +28,10 @@ from api.routes import (
     oauth,
     partners,
     public,
+    register,
     rights,
     signals,
+    statistics,
     subject_access,
 )
 from console.app import install as install_console
@@ -51,6 +53,8 @@ TAGS = [
     {"name": "notifications", "description": "signed webhooks (Standard Webhooks) to partners"},
     {"name": "audit", "description": "the tamper-evident audit log, for auditors"},
     {"name": "subjects", "description": "the rights of the child and parent: the access report"},
+    {"name": "register", "description": "the register of processing (AVG art. 30)"},
+    {"name": "statistics", "description": "figures for the policymaker, small numbers hidden"},
 ]
 
 
@@ -131,6 +135,8 @@ def create_app(runtime: Runtime | None = None, *, run_worker: bool = False) -> F
         notifications.router,
         audit.router,
         subject_access.router,
+        register.router,
+        statistics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     install_console(app, runtime)

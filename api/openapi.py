@@ -66,6 +66,7 @@ SCOPE_DESCRIPTIONS = {
     "admin": "the municipality's administration: partners, clients, agreements",
     "audit:read": "read and verify the audit log",
     "subjects:access": "the access report about a child for a parent (GDPR art. 15)",
+    "statistics:read": "read the figures for the policymaker (small numbers hidden)",
 }
 # Where a handler's name alone makes a poor operationId for a generated client.
 OPERATION_IDS = {

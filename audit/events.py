@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
+from policies.register import activity_id
 from records.bulk import insert_rows
 from records.models import AuditEvent
 
@@ -66,6 +67,11 @@ class AuditDraft:
             legal_basis,
             agreement_id,
             version,
+        )
+        # The request acts under this agreement's purpose: the processing activity of the
+        # register (policies.register) it falls under.
+        self.processing_activity_id = (
+            activity_id(agreement_id, self.purpose) if agreement_id and self.purpose else None
         )
 
     def also(self, **changes: Any) -> None:

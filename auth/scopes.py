@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, cast, get_args
 
-ClientRole = Literal["partner", "admin", "auditor"]
+ClientRole = Literal["partner", "admin", "auditor", "policymaker"]
 
 SCOPES_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
     "partner": (
@@ -16,7 +16,9 @@ SCOPES_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
         "subjects:access",
     ),
     "admin": ("admin",),
-    "auditor": ("audit:read",),
+    "auditor": ("audit:read", "statistics:read"),
+    # Figures only: counts per period and group, never a signal, a child or an audit event.
+    "policymaker": ("statistics:read",),
 }
 
 ACCEPT_AGREEMENTS = "agreements:accept"

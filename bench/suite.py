@@ -1,7 +1,7 @@
 """`python -m bench [NAME …] [--quick]`: run the figures, print the table, keep the JSON.
 
 Names: read insert profile token statements memory decisions audit webhooks rewrap soak
-(default: all).
+statistics (default: all).
 Every server is started for the figure that needs it and stopped after it, every PostgreSQL
 database the bench creates is dropped, and the run's temp dir is removed — also on Ctrl-C.
 """
@@ -35,6 +35,7 @@ NAMES = (
     "webhooks",
     "rewrap",
     "soak",
+    "statistics",
 )
 HTTP_NAMES = {"read", "insert", "profile", "token"}
 
@@ -59,6 +60,7 @@ class Options:
     webhook_timeout: float
     rewrap_keys: int
     soak_seconds: float
+    statistics_signals: int
     results: Path
     keep: bool
     strict: bool
@@ -114,6 +116,7 @@ def parse(argv: list[str]) -> Options:
         webhook_timeout=120.0 if quick else 300.0,
         rewrap_keys=10_000 if quick else 100_000,
         soak_seconds=args.soak_seconds or (15.0 if quick else 60.0),
+        statistics_signals=100_000 if quick else 1_000_000,
         results=args.results,
         keep=args.keep,
         strict=args.strict,
@@ -326,6 +329,26 @@ class Run:
             for b in self.backends()
         ]
 
+    def statistics(self) -> list[Figure]:
+        from bench import statistics
+
+        # Like audit_scale: a temporary SQLite file, or a scratch database on the server.
+        rows = []
+        for backend in self.backends():
+            url = databases.POSTGRES_ADMIN_URL if backend == "postgresql" else None
+            rows += statistics.run(self.options.statistics_signals, url)
+        return [
+            Figure(
+                f"statistics: {row['measure']} ({row['backend']}, {row['signals']:,} signals)",
+                f"{row['value']:.3f} s ({row['cells']} cells)",
+                row["target"],
+                "yes" if row["met"] else "no",
+                row["ratio"],
+                dict(row),
+            )
+            for row in rows
+        ]
+
     # --- the run ----------------------------------------------------------------------------
 
     def execute(self) -> None:
@@ -363,6 +386,9 @@ class Run:
         if "soak" in names:
             _say("\n▶ soak: 64 connections, mixed reads and writes")
             self.guarded("soak", self.soak)
+        if "statistics" in names:
+            _say("\n▶ the policymaker's figures at scale")
+            self.guarded("statistics", self.statistics)
 
     def close(self) -> None:
         leftovers = databases.drop_leftovers()

@@ -27,6 +27,10 @@ def set_status(
     if status == mine.status:
         return signal, recipients, seen
     mine.status, mine.updated_at = status, tx.now
+    if mine.acknowledged_at is None:
+        mine.acknowledged_at = tx.now  # any step past `open` acknowledges it
+    if status == "closed":
+        mine.closed_at = tx.now
     # The sender's view: the least advanced recipient.
     signal.status = min((r.status for r in recipients), key=ORDER.index)
     signal.updated_at = tx.now

@@ -14,6 +14,7 @@ from auth.caller import Caller
 from core.errors import Forbidden, Invalid
 from notifications import events
 from policies import Decision
+from policies.register import activity_id
 from policies.vocabulary import NO_AGREEMENT, REASONS
 from records import professionals
 from records.bulk import insert_all
@@ -203,6 +204,9 @@ def _share_events(audit: AuditDraft, signal: Signal, allowed: dict[str, Decision
             legal_basis=decision.legal_basis,
             agreement_id=decision.agreement_id,
             agreement_version=decision.agreement_version,
+            processing_activity_id=activity_id(decision.agreement_id, signal.purpose)
+            if decision.agreement_id
+            else None,
             reason=f"recipient:{partner}",
         )
 

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         le=64,
         description="processes that share a long audit verification (GET /v1/audit/verify)",
     )
+    register_measures: str = Field(
+        default="",
+        max_length=4000,
+        description="the technical and organisational measures the register of processing "
+        "states (AVG art. 30(1)(g)); unset: a description of wijkdeel's own",
+    )
     metrics_token: str = Field(
         default="", repr=False, description="bearer token for /metrics; unset: loopback only"
     )

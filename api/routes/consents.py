@@ -18,6 +18,8 @@ from api.schemas.consents import (
 )
 from auth.caller import Caller
 from notifications import events
+from policies.dates import local_date
+from policies.register import activity_for
 from records import consents
 from records.consents import NewConsent, invalid_bsn
 from records.models import ConsentRecord, ConsentWithdrawal
@@ -29,6 +31,13 @@ router = APIRouter(prefix="/consents", tags=["consents"])
 Writer = Annotated[Unit, unit_for("consents:write")]
 Reader = Annotated[Unit, unit_for("consents:read")]
 ConsentId = Annotated[str, Path(max_length=36, description="the consent's id")]
+
+
+def _under_purpose(tx: Tx, caller: Caller) -> None:
+    """The processing activity a consent request falls under (the caller's purpose)."""
+    tx.audit.processing_activity_id = activity_for(
+        tx.view.policy.agreements.values(), caller.partner, caller.purpose, local_date(tx.now)
+    )
 
 
 def _answer(
@@ -82,6 +91,7 @@ async def create_consent(body: ConsentCreate, unit: Writer) -> ConsentPublic:
     )
 
     def work(tx: Tx, caller: Caller) -> ConsentPublic:
+        _under_purpose(tx, caller)
         record = consents.record_consent(
             tx.session,
             new,
@@ -109,6 +119,7 @@ async def create_consent(body: ConsentCreate, unit: Writer) -> ConsentPublic:
 )
 async def read_consent(id: ConsentId, unit: Reader) -> ConsentPublic:
     def work(tx: Tx, caller: Caller) -> ConsentPublic:
+        _under_purpose(tx, caller)
         record, withdrawal = consents.load(tx.session, id, caller.partner)
         tx.audit.subject_ref = record.subject_ref
         return _answer(tx, record, withdrawal, caller)
@@ -126,6 +137,7 @@ async def read_consent(id: ConsentId, unit: Reader) -> ConsentPublic:
 )
 async def withdraw_consent(id: ConsentId, body: ConsentWithdraw, unit: Writer) -> ConsentPublic:
     def work(tx: Tx, caller: Caller) -> ConsentPublic:
+        _under_purpose(tx, caller)
         record, withdrawal = consents.withdraw(
             tx.session,
             id,
@@ -152,6 +164,7 @@ async def withdraw_consent(id: ConsentId, body: ConsentWithdraw, unit: Writer) -
 )
 async def search_consents(body: ConsentSearch, unit: Reader) -> ConsentPage:
     def work(tx: Tx, caller: Caller) -> ConsentPage:
+        _under_purpose(tx, caller)
         if not elfproef(body.bsn):
             raise invalid_bsn("bsn")
         index, subject_ref = tx.runtime.subjects.identify(body.bsn)

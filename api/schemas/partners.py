@@ -11,7 +11,7 @@ from api.schemas.common import SLUG_PATTERN, Body, Page, Public
 from policies.vocabulary import PARTNER_KINDS
 
 PartnerKind = Literal[PARTNER_KINDS]  # type: ignore[valid-type]
-Role = Literal["partner", "admin", "auditor"]
+Role = Literal["partner", "admin", "auditor", "policymaker"]
 
 
 class PartnerCreate(Body):

@@ -29,6 +29,14 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_events_outcome_seq", "outcome", "seq"),
         # Also finds the seq where a time window begins without reading the rows.
         Index("ix_audit_events_at_seq", "at", "seq"),
+        # Refused requests by action and time, for the policymaker's refusals: few rows.
+        Index(
+            "ix_audit_events_denied",
+            "action",
+            "at",
+            postgresql_where=text("outcome = 'deny'"),
+            sqlite_where=text("outcome = 'deny'"),
+        ),
     )
 
     pk: int | None = Field(

@@ -10,7 +10,12 @@ from records.models.base import timestamp
 
 class Signal(SQLModel, table=True):
     __tablename__ = "signals"
-    __table_args__ = (Index("ix_signals_sender_created", "sender", "id"),)
+    __table_args__ = (
+        Index("ix_signals_sender_created", "sender", "id"),
+        # Covers the policymaker's figures: a year of signals is read from this index alone,
+        # not from the rows with their sealed content.
+        Index("ix_signals_figures", "created_at", "sender", "category", "purpose"),
+    )
 
     # Time-ordered (UUIDv7 layout), so keyset pages by id run newest first cheaply.
     id: str = Field(primary_key=True, max_length=36)
@@ -71,3 +76,6 @@ class SignalRecipient(SQLModel, table=True):
     agreement_version: int
     status: str = Field(default="open", max_length=16)
     updated_at: datetime = timestamp()
+    # When it first moved past `open`, and when it closed: the policymaker's handling times.
+    acknowledged_at: datetime | None = timestamp(nullable=True)
+    closed_at: datetime | None = timestamp(nullable=True)

@@ -40,7 +40,7 @@ from tests.factories import (
 )
 from wijkdeel.runtime import build_runtime
 
-ROLES = ("partner", "admin", "auditor", "acceptor")
+ROLES = ("partner", "admin", "auditor", "acceptor", "policymaker")
 EXAMPLES = 8
 # What the contract promises: no server error; every status, content type, header and body as
 # documented. (Not that every schema-valid body is accepted: an elfproef or a rule of an
@@ -67,6 +67,7 @@ def world(
         admin = token(client, bootstrap_admin(runtime))
         hood = make_neighbourhood(client, admin)
         auditor = make_client(client, admin, partner="gemeente", role="auditor")
+        policymaker = make_client(client, admin, partner="gemeente", role="policymaker")
         kinderwerk = bearer(token(client, hood.kinderwerk, purpose="afstemming"))
         assert client.post("/v1/consents", json=consent_body(), headers=kinderwerk).is_success
         body = signal_body(category="school", details=None)
@@ -77,6 +78,7 @@ def world(
             "auditor": bearer(token(client, auditor)),
             # A party's signing client, with the one scope that decides on agreements.
             "acceptor": accept_token(client, acceptor(client, admin, "obs-de-linde")),
+            "policymaker": bearer(token(client, policymaker)),
         }
         yield app, tokens
 

@@ -1,0 +1,169 @@
+"""Figures for the policymaker (scope statistics:read: policymakers and auditors): counts per
+period and group, computed in the database, small numbers hidden. No child is named."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from api.context import audited
+from api.deps import Unit, unit_for
+from api.negotiation import negotiate
+from api.schemas.statistics import StatisticsPublic
+from api.spreadsheet import CSV_MEDIA_TYPE, table
+from core.errors import BadRequest
+from figures import periods, report
+from figures.queries import DIMENSIONS, Window
+from wijkdeel.unit import Tx
+
+router = APIRouter(tags=["statistics"])
+
+StatisticsReader = Annotated[Unit, unit_for("statistics:read")]
+JSON, CSV = "application/json", "text/csv"
+COLUMNS = (
+    "signals",
+    "recipients",
+    "consentsGiven",
+    "consentsWithdrawn",
+    "matches",
+    "matchesWithCoordinator",
+    "medianHoursToAcknowledge",
+    "medianHoursToClose",
+    "informed",
+    "informingPostponed",
+)
+
+
+def _invalid(name: str, reason: str) -> BadRequest:
+    return BadRequest(
+        f"{name} {reason}",
+        code="invalid_parameter",
+        invalid_params=[{"in": "query", "name": name, "code": "invalid", "reason": reason}],
+    )
+
+
+def dimensions(group_by: str | None) -> tuple[str, ...]:
+    words = [w.strip() for w in (group_by or "").split(",") if w.strip()]
+    unknown = [w for w in words if w not in DIMENSIONS]
+    if unknown:
+        raise _invalid("groupBy", f"must be a comma-separated list of {', '.join(DIMENSIONS)}")
+    return tuple(d for d in DIMENSIONS if d in words)
+
+
+def compute(
+    tx: Tx, first: date | None, last: date | None, kind: periods.Kind, dims: tuple[str, ...]
+) -> dict[str, Any]:
+    """The answer (as JSON-ready values) for the window, as of the unit's moment."""
+    default_first, default_last = periods.default_window(kind, tx.now)
+    first, last = first or default_first, last or default_last
+    if first > last:
+        raise _invalid("from", "must not be after to")
+    found = periods.completed(first, last, kind, tx.now)
+    if len(found) > periods.MAX_PERIODS:
+        raise _invalid("from", f"the window holds more than {periods.MAX_PERIODS} periods")
+    audit = tx.audit
+    audit.reason = f"{kind} {first.isoformat()}..{last.isoformat()} by:{','.join(dims) or '-'}"
+    answer: dict[str, Any] = {"period": kind, "groupBy": list(dims), "cells": [], "totals": []}
+    if found:
+        window = Window(found, dims, postgres=not tx.runtime.db.is_sqlite)
+        answer.update(report.compute(tx.session.connection(), window))
+        answer["from"] = periods.local_start(found[0])
+        answer["to"] = periods.local_start(found[-1], end=True) - timedelta(days=1)
+    else:
+        answer["from"], answer["to"] = first, last
+    audit.count = len(answer["cells"])
+    return answer
+
+
+def csv_body(answer: dict[str, Any]) -> bytes:
+    dims = answer["groupBy"]
+    reasons = sorted({r for entry in answer["cells"] for r in entry["refusals"]})
+    header = ["row", "period", *dims, *COLUMNS, *(f"refusals.{r}" for r in reasons)]
+    rows = []
+    for kind, entries in (("cell", answer["cells"]), ("total", answer["totals"])):
+        for entry in entries:
+            group = entry["group"]
+            rows.append(
+                [
+                    kind,
+                    entry["period"],
+                    *(group.get(d, "*") if d in group else "*" for d in dims),
+                    *(entry[c] for c in COLUMNS),
+                    *(entry["refusals"].get(r) for r in reasons),
+                ]
+            )
+    return table(header, rows)
+
+
+@router.get(
+    "/statistics",
+    response_model=StatisticsPublic,
+    summary="Figures for the policymaker: signals, refusals, consents, matches, handling times",
+    description="Counts per month or quarter (Dutch calendar), grouped by any of `senderKind`, "
+    "`partner`, `category` and `purpose` (comma-separated; none: one cell per period), computed "
+    "by aggregate queries in the database. Only whole periods that have ended are counted "
+    "(`from` and `to` widen to whole periods; the running period is left out), so a published "
+    "figure does not change later. Default window: the last 12 months or 4 quarters.\n\n"
+    '**Small numbers are hidden:** any count under 5 (0 included) is the string `"<5"`; '
+    'further counts are withheld as `"x"` (secondary suppression) wherever a total or a '
+    "combination of published cells and totals would otherwise reveal one. The answer holds "
+    "the totals over every grouping dimension too (`totals`), suppressed together with the "
+    "cells. Medians of the hours from sending to a recipient's acknowledgement and closing are "
+    "given per cell when over at least 5 recipients. No child is named or referenced.\n\n"
+    "Where a source has no value for a dimension it is null: a refusal has no category (the "
+    "refused signal was never stored), a match no category or purpose, and `senderKind` and "
+    "`partner` of a consent are the recording partner's, of a match the partner that sees "
+    "it. `matchesWithCoordinator`, `informed` and `informingPostponed` are null while this "
+    "installation does not record coordinators or informing. `Accept: text/csv` gives one row "
+    "per cell and per total (`row`: cell or total; a dimension summed over is `*`). For "
+    "policymakers and auditors (scope `statistics:read`).",
+    responses={
+        200: {
+            "description": "the figures",
+            "content": {CSV: {"schema": {"type": "string"}}},
+        },
+        400: {
+            "description": "a parameter is invalid (an unknown dimension, `from` after `to`, "
+            "more than 60 periods)"
+        },
+        406: {"description": "the Accept header names neither JSON nor CSV"},
+    },
+    openapi_extra=audited("statistics.read", "statistics"),
+)
+async def read_statistics(
+    request: Request,
+    unit: StatisticsReader,
+    first: Annotated[
+        date | None,
+        Query(alias="from", description="a day in the first period (default: a year back)"),
+    ] = None,
+    last: Annotated[
+        date | None,
+        Query(alias="to", description="a day in the last period (default: the last ended one)"),
+    ] = None,
+    period: Annotated[
+        Literal["month", "quarter"], Query(description="months or quarters")
+    ] = "month",
+    group_by: Annotated[
+        str | None,
+        Query(
+            alias="groupBy",
+            max_length=100,
+            pattern=r"^[A-Za-z,]*$",
+            description="any of senderKind, partner, category, purpose, comma-separated",
+        ),
+    ] = None,
+) -> Any:
+    media = negotiate(request.headers.get("accept"), (JSON, CSV))
+    dims = dimensions(group_by)
+    answer = await unit.read(lambda tx, _: compute(tx, first, last, period, dims))
+    if media == CSV:
+        return Response(
+            csv_body(answer),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="cijfers.csv"'},
+        )
+    return StatisticsPublic.model_validate(answer)

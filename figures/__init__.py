@@ -1,0 +1,1 @@
+"""Figures for the policymaker: aggregate counts per period and group, small numbers hidden."""
