@@ -61,10 +61,18 @@ REFUSALS = Source(
     "a.action = 'signal.create' AND a.outcome = 'deny'",
     {"reason": "a.reason"},
 )
+# A match is one per child among the partners involved; grouped by partner (or its kind) it
+# counts under each, ungrouped once (the measure counts distinct matches).
 MATCHES = Source(
-    "matches m JOIN partners p ON p.id = m.partner_id",
+    "matches m JOIN match_partners mp ON mp.match_id = m.id"
+    " JOIN partners p ON p.id = mp.partner_id",
     "m.created_at",
-    {"senderKind": "p.kind", "partner": "m.partner_id"},
+    {"senderKind": "p.kind", "partner": "mp.partner_id"},
+)
+COORDINATED = Source(MATCHES.tables, MATCHES.at, MATCHES.dimensions, "m.coordinator IS NOT NULL")
+INFORMED = Source(SIGNALS.tables, SIGNALS.at, SIGNALS.dimensions, "s.informing_status = 'informed'")
+POSTPONED = Source(
+    SIGNALS.tables, SIGNALS.at, SIGNALS.dimensions, "s.informing_status = 'postponed'"
 )
 
 
@@ -133,10 +141,12 @@ def _grouped(
     return answer
 
 
-def counts(connection: Connection, source: Source, window: Window) -> Counts:
+def counts(
+    connection: Connection, source: Source, window: Window, measure: str = "count(*)"
+) -> Counts:
     return {
         (period, group): int(values[0])
-        for period, group, _, values in _grouped(connection, source, window, ["count(*)"])
+        for period, group, _, values in _grouped(connection, source, window, [measure])
     }
 
 
@@ -149,9 +159,24 @@ def recipients(connection: Connection, window: Window) -> Counts:
 
 
 def matches(connection: Connection, window: Window) -> Counts:
-    """Matches recorded today (signals.matches): per partner that sees two or more live
-    signals about one child; a match has no category or purpose of its own."""
-    return counts(connection, MATCHES, window)
+    """Matches opened in the period (one per child among the partners involved); a match has
+    no category or purpose of its own."""
+    return counts(connection, MATCHES, window, "count(DISTINCT m.id)")
+
+
+def matches_with_coordinator(connection: Connection, window: Window) -> Counts:
+    """Of those, the matches that have a coordinator (regie) now."""
+    return counts(connection, COORDINATED, window, "count(DISTINCT m.id)")
+
+
+def informed(connection: Connection, window: Window) -> Counts:
+    """Signals whose family (guardians, or the child by its age) was informed (AVG art. 13/14)."""
+    return counts(connection, INFORMED, window)
+
+
+def informing_postponed(connection: Connection, window: Window) -> Counts:
+    """Signals for which informing is postponed, with a reason from the fixed list."""
+    return counts(connection, POSTPONED, window)
 
 
 def consents_given(connection: Connection, window: Window) -> Counts:

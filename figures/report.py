@@ -8,19 +8,19 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 
-from figures import pending, queries
+from figures import queries
 from figures.queries import Counts, Group, Window
 from figures.suppression import TOTAL, Key, Shown, suppress, with_totals
 
 MIN_FOR_MEDIAN = 5
-COUNTED: dict[str, Callable[[Connection, Window], Counts | None]] = {
+COUNTED: dict[str, Callable[[Connection, Window], Counts]] = {
     "signals": queries.signals,
     "consentsGiven": queries.consents_given,
     "consentsWithdrawn": queries.consents_withdrawn,
     "matches": queries.matches,
-    "matchesWithCoordinator": pending.matches_with_coordinator,
-    "informed": pending.informed,
-    "informingPostponed": pending.informing_postponed,
+    "matchesWithCoordinator": queries.matches_with_coordinator,
+    "informed": queries.informed,
+    "informingPostponed": queries.informing_postponed,
 }
 MEDIANS = ("medianHoursToAcknowledge", "medianHoursToClose")
 
@@ -41,7 +41,7 @@ def compute(connection: Connection, window: Window) -> dict[str, list[dict[str, 
     reasons = sorted({reason for cell in refused.values() for reason in cell})
     keys: set[tuple[str, Group]] = set(refused)
     for found in counted.values():
-        keys.update(found or {})
+        keys.update(found)
     cells: list[dict[str, Any]] = []
     totals: list[dict[str, Any]] = []
     for period in window.periods:
@@ -50,11 +50,10 @@ def compute(connection: Connection, window: Window) -> dict[str, list[dict[str, 
             continue
         shown: dict[str, dict[Key, Shown]] = {}
         for name, found in counted.items():
-            if found is not None:
-                values: dict[Key, int] = {
-                    g: found.get((period.label, cast(Group, g)), 0) for g in groups
-                }
-                shown[name] = suppress(with_totals(values))
+            values: dict[Key, int] = {
+                g: found.get((period.label, cast(Group, g)), 0) for g in groups
+            }
+            shown[name] = suppress(with_totals(values))
         for reason in reasons:
             values = {
                 g: refused.get((period.label, cast(Group, g)), {}).get(reason, 0) for g in groups
@@ -81,14 +80,14 @@ def _entry(
     window: Window,
     period: str,
     key: Key,
-    counted: dict[str, Counts | None],
+    counted: dict[str, Counts],
     shown: dict[str, dict[Key, Shown]],
     reasons: list[str],
 ) -> dict[str, Any]:
     group = {d: v for d, v in zip(window.dimensions, key, strict=True) if v is not TOTAL}
     entry: dict[str, Any] = {"period": period, "group": group}
     for name in ("signals", "recipients", *list(COUNTED)[1:]):
-        entry[name] = shown[name][key] if counted[name] is not None else None
+        entry[name] = shown[name][key]
     entry["refusals"] = {reason: shown[f"refusals.{reason}"][key] for reason in reasons}
     for name in MEDIANS:
         entry[name] = None

@@ -296,8 +296,18 @@ def acceptor(client: TestClient, admin_token: str, partner: str) -> Credentials:
 
 
 def accept_token(client: TestClient, creds: Credentials) -> dict[str, str]:
-    """A token for deciding on agreements only: no purpose needed."""
-    return bearer(token(client, creds, scope="agreements:accept"))
+    """A token for deciding on agreements only: no purpose needed. Asserted at the server's
+    own time, so that a test whose clock stands elsewhere can still make its agreements."""
+    moment = client.app.state.runtime.now().timestamp()  # type: ignore[attr-defined]
+    form = {
+        "grant_type": "client_credentials",
+        "scope": "agreements:accept",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion(creds, now=moment),
+    }
+    answer = client.post("/v1/oauth/token", data=form)
+    assert answer.status_code == 200, answer.text
+    return bearer(str(answer.json()["access_token"]))
 
 
 def acceptance_signature(

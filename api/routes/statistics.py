@@ -116,9 +116,10 @@ def csv_body(answer: dict[str, Any]) -> bytes:
     "Where a source has no value for a dimension it is null: a refusal has no category (the "
     "refused signal was never stored), a match no category or purpose, and `senderKind` and "
     "`partner` of a consent are the recording partner's, of a match the partner that sees "
-    "it. `matchesWithCoordinator`, `informed` and `informingPostponed` are null while this "
-    "installation does not record coordinators or informing. `Accept: text/csv` gives one row "
-    "per cell and per total (`row`: cell or total; a dimension summed over is `*`). For "
+    "it (a match counts once under each involved partner, and once ungrouped). "
+    "`matchesWithCoordinator` counts the matches that have a coordinator now; `informed` and "
+    "`informingPostponed` the signals whose informing is recorded so. `Accept: text/csv` gives "
+    "one row per cell and per total (`row`: cell or total; a dimension summed over is `*`). For "
     "policymakers and auditors (scope `statistics:read`).",
     responses={
         200: {

@@ -16,10 +16,6 @@ Count = Annotated[
         "combination of published counts reveals one of those (0 is shown as 0)"
     ),
 ]
-Pending = Annotated[
-    int | Literal["<5", "x"] | None,
-    Field(description="as a count; null while this installation does not record it"),
-]
 Median = Annotated[
     float | None,
     Field(description="hours, one decimal; null under 5 recipients, and in totals"),
@@ -46,14 +42,14 @@ class CellPublic(Public):
     )
     consents_withdrawn: Count
     matches: Count = Field(
-        description="matches: a partner could see two or more live signals about one child "
-        "(grouped by that partner)"
+        description="matches opened: two or more partners could see live signals about one "
+        "child (grouped by partner, a match counts under each involved partner)"
     )
-    matches_with_coordinator: Pending
+    matches_with_coordinator: Count = Field(description="of those, the ones with a coordinator")
     median_hours_to_acknowledge: Median
     median_hours_to_close: Median
-    informed: Pending = Field(description="signals whose parents or the child were informed")
-    informing_postponed: Pending
+    informed: Count = Field(description="signals whose parents or the child were informed")
+    informing_postponed: Count = Field(description="signals whose informing is postponed")
 
 
 class StatisticsPublic(Public):

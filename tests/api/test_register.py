@@ -17,9 +17,11 @@ from tests.api.test_consents import consent_body
 from tests.api.test_signals import Tokens, send
 from tests.factories import (
     Neighbourhood,
+    accept_all,
     audit_events,
     bearer,
     example_agreement,
+    make_agreement,
     make_client,
     make_neighbourhood,
     token,
@@ -65,6 +67,10 @@ def test_one_activity_per_agreement_and_purpose(client: TestClient, admin_token:
     del changed["id"]
     put = client.put("/v1/agreements/convenant-noord", json=changed, headers=bearer(admin_token))
     assert put.status_code == 200, put.text
+    # A proposed version is not in force: the register changes once every party accepts.
+    unchanged = client.get("/v1/register", headers=bearer(admin_token)).json()
+    assert unchanged["version"] == register["version"]
+    accept_all(client, admin_token, "convenant-noord", put.json()["version"])
     after = client.get("/v1/register", headers=bearer(admin_token)).json()
     assert after["version"] != register["version"]
     assert {a["agreement"]["version"] for a in after["activities"]} == {2}
@@ -90,7 +96,7 @@ def test_partners_may_not_read_it(client: TestClient, admin_token: str) -> None:
 def test_csv_and_printable_page(client: TestClient, admin_token: str) -> None:
     world = make_neighbourhood(client, admin_token)
     trap = example_agreement(id="convenant-zuid", title='=HYPERLINK("http://x")')
-    assert client.post("/v1/agreements", json=trap, headers=bearer(admin_token)).status_code == 201
+    make_agreement(client, admin_token, **trap)
     auditor = _auditor(client, world)
     answer = client.get("/v1/register", headers={**auditor, "Accept": "text/csv"})
     assert answer.status_code == 200

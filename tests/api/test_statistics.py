@@ -103,7 +103,9 @@ def _recount(runtime: Runtime) -> dict[str, Counter[tuple[str, str]]]:
     """March's figures by (senderKind, category), counted in Python from the rows."""
     with runtime.db.engine.connect() as conn:
         kinds = dict(conn.execute(text("SELECT id, kind FROM partners")).all())
-        signals = conn.execute(text("SELECT id, sender, category FROM signals")).all()
+        signals = conn.execute(
+            text("SELECT id, sender, category, informing_status FROM signals")
+        ).all()
         recipients = conn.execute(text("SELECT signal_id FROM signal_recipients")).all()
         consents = conn.execute(text("SELECT recorded_by, categories FROM consents")).all()
         withdrawn = conn.execute(
@@ -112,8 +114,14 @@ def _recount(runtime: Runtime) -> dict[str, Counter[tuple[str, str]]]:
                 " JOIN consents c ON c.id = w.consent_id"
             )
         ).all()
-        matches = conn.execute(text("SELECT partner_id FROM matches")).all()
+        matches = conn.execute(
+            text(
+                "SELECT m.id, mp.partner_id, m.coordinator FROM matches m"
+                " JOIN match_partners mp ON mp.match_id = m.id"
+            )
+        ).all()
     group = {s.id: (kinds[s.sender], s.category) for s in signals}
+    informing = {s.id: s.informing_status for s in signals}
     return {
         "signals": Counter(group.values()),
         "recipients": Counter(group[r.signal_id] for r in recipients),
@@ -124,7 +132,13 @@ def _recount(runtime: Runtime) -> dict[str, Counter[tuple[str, str]]]:
         "consentsWithdrawn": Counter(
             (kinds[c.recorded_by], category) for c in withdrawn for category in _each(c.categories)
         ),
-        "matches": Counter((kinds[m.partner_id], None) for m in matches),
+        # A match counts once under each kind of partner involved in it.
+        "matches": Counter((k, None) for _, k in {(m.id, kinds[m.partner_id]) for m in matches}),
+        "matchesWithCoordinator": Counter(
+            (k, None) for _, k in {(m.id, kinds[m.partner_id]) for m in matches if m.coordinator}
+        ),
+        "informed": Counter(g for i, g in group.items() if informing[i] == "informed"),
+        "informingPostponed": Counter(g for i, g in group.items() if informing[i] == "postponed"),
     }
 
 
@@ -176,7 +190,6 @@ def test_counts_equal_a_plain_recount(
     refused = cells[("kinderwerk", None)]["refusals"]
     assert refused == {"category_not_shared": "<5", "consent_required": "<5"}
     assert opvoeding["refusals"] == {"category_not_shared": 0, "consent_required": 0}
-    assert opvoeding["matchesWithCoordinator"] is None and opvoeding["informed"] is None
 
     # The plain median over the database, for the cell that has one.
     with runtime.db.engine.connect() as conn:
