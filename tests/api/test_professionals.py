@@ -3,7 +3,9 @@ the professional in every audit event, on the signal, and `requiresProfessional`
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from tests.api.test_signals import send, signal_body
 from tests.factories import (
     ACTOR_TOKEN_TYPE,
     ASSERTION_TYPE,
+    InProcess,
     Neighbourhood,
     actor_form,
     actor_token,
@@ -347,3 +350,34 @@ def test_admin_clients_act_for_nobody(
     form = actor_form(admin_with_key)
     form.pop("purpose")
     assert _refused(client, form)["error"] == "invalid_request"
+
+
+def test_the_readme_recipe_acts_for_petra(
+    client: TestClient, world: Neighbourhood, runtime: Runtime, tmp_path: Any
+) -> None:
+    """The README's Python recipe, run as written against the in-process app: only the client
+    id, the key file, the transport and the signal body are filled in."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [recipe] = [
+        block
+        for block in re.findall(r"^```python\n(.*?)^```", readme, re.S | re.M)
+        if "actor_token=actor" in block
+    ]
+    creds = world.kinderwerk
+    assert creds.private_pem is not None and creds.kid is not None
+    pem = tmp_path / "kinderwerk-noord.pem"
+    pem.write_text(creds.private_pem)
+    code = (
+        recipe.replace('"cl_…"', repr(creds.client_id))
+        .replace('"kinderwerk-noord.pem"', repr(str(pem)))
+        .replace('"k1"', repr(creds.kid))
+        .replace('PrivateKeyJWT(alg="ES256"))', 'PrivateKeyJWT(alg="ES256"), transport=transport)')
+        .replace('"http://127.0.0.1:8000"', '"http://testserver"')
+        .replace("json={...}", "json=body")
+    )
+    scope: dict[str, Any] = {"transport": InProcess(client), "body": signal_body()}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102  (our own README)
+
+    assert scope["signal"]["sender"] == "kinderwerk-noord"
+    [created] = audit_events(runtime, action="signal.create")
+    assert created["actor_professional"] == "mw-0042"
