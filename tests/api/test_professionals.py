@@ -381,3 +381,17 @@ def test_the_readme_recipe_acts_for_petra(
     assert scope["signal"]["sender"] == "kinderwerk-noord"
     [created] = audit_events(runtime, action="signal.create")
     assert created["actor_professional"] == "mw-0042"
+
+
+def test_introspection_names_the_professional(client: TestClient, world: Neighbourhood) -> None:
+    access = professional_token(client, world.kinderwerk)
+    described = client.post(
+        "/v1/oauth/introspect",
+        data={
+            "token": access,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion(world.kinderwerk),
+        },
+    ).json()
+    assert described["active"] is True and described["act"] == {"sub": "mw-0042"}
+    assert "name" not in described
