@@ -67,6 +67,11 @@ def test_a_token_acts_for_a_professional(
     assert me.status_code == 200
     [listed] = audit_events(runtime, action="signal.list")
     assert listed["actor_professional"] == "mw-0042" and listed["partner"] == "kinderwerk-noord"
+    # A refusal names the professional too.
+    assert client.get("/v1/signals/nothing-here", headers=bearer(access)).status_code == 404
+    assert client.get("/v1/audit/events", headers=bearer(access)).status_code == 403
+    refused = audit_events(runtime, outcome="deny")
+    assert len(refused) == 2 and {e["actor_professional"] for e in refused} == {"mw-0042"}
 
 
 def test_the_signal_names_its_professional_to_whom_may_know(
