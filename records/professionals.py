@@ -39,9 +39,10 @@ def remember(
     row = session.get(Professional, (partner_id, sub))
     if row is not None and _update(session, keyrings, row, plain, now):
         return
-    key = new_data_key(session, keyrings.get(), now)
     try:
         with session.begin_nested():
+            # The key in the same savepoint: a lost race leaves no key behind.
+            key = new_data_key(session, keyrings.get(), now)
             session.add(
                 Professional(
                     partner_id=partner_id,

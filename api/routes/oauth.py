@@ -397,6 +397,7 @@ async def introspect(request: Request) -> Response:
                     "partner",
                     "role",
                     "purpose",
+                    "act",
                 )
             },
         )

@@ -59,6 +59,10 @@ class OAuthErrorBody(BaseModel):
     code: str
 
 
+class ActorClaim(BaseModel):
+    sub: str = Field(description="the partner's own id for the professional")
+
+
 class Introspection(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -96,6 +100,9 @@ class Introspection(BaseModel):
     partner: str | None = None
     role: str | None = None
     purpose: str | None = None
+    act: ActorClaim | None = Field(
+        default=None, description="the professional the token acts for (RFC 8693 §4.1)"
+    )
 
 
 class Me(Public):

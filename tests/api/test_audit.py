@@ -202,6 +202,10 @@ def test_auditor_searches_by_every_filter(
             {"partner": "kinderwerk-noord", "action": "signal.create", "outcome": "allow"},
             expect(partner="kinderwerk-noord", action="signal.create", outcome="allow"),
         ),
+        (
+            {"informing": "pending"},
+            expect(action="signal.informing", reason="informing:pending"),
+        ),
     ]
     for params, ids in cases:
         found = all_pages(client, auditor, limit=3, **params)
@@ -214,7 +218,12 @@ def test_auditor_searches_by_every_filter(
     assert [e["id"] for e in recent] == [
         e["id"] for e in stored if e["at"] >= boundary and e["partner"] == "kinderwerk-noord"
     ]
-    assert {e["action"] for e in recent} == {"token.issue", "signal.create", "signal.share"}
+    assert {e["action"] for e in recent} == {
+        "token.issue",
+        "signal.create",
+        "signal.share",
+        "signal.informing",
+    }
     early = all_pages(client, auditor, until=rfc3339(boundary), partner="kinderwerk-noord")
     assert early and {e["id"] for e in early}.isdisjoint({e["id"] for e in recent})
     assert len(early) + len(recent) == len(expect(partner="kinderwerk-noord"))

@@ -3,7 +3,9 @@ the professional in every audit event, on the signal, and `requiresProfessional`
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from tests.api.test_signals import send, signal_body
 from tests.factories import (
     ACTOR_TOKEN_TYPE,
     ASSERTION_TYPE,
+    InProcess,
     Neighbourhood,
     accept_all,
     actor_form,
@@ -65,6 +68,11 @@ def test_a_token_acts_for_a_professional(
     assert me.status_code == 200
     [listed] = audit_events(runtime, action="signal.list")
     assert listed["actor_professional"] == "mw-0042" and listed["partner"] == "kinderwerk-noord"
+    # A refusal names the professional too.
+    assert client.get("/v1/signals/nothing-here", headers=bearer(access)).status_code == 404
+    assert client.get("/v1/audit/events", headers=bearer(access)).status_code == 403
+    refused = audit_events(runtime, outcome="deny")
+    assert len(refused) == 2 and {e["actor_professional"] for e in refused} == {"mw-0042"}
 
 
 def test_the_signal_names_its_professional_to_whom_may_know(
@@ -350,3 +358,48 @@ def test_admin_clients_act_for_nobody(
     form = actor_form(admin_with_key)
     form.pop("purpose")
     assert _refused(client, form)["error"] == "invalid_request"
+
+
+def test_the_readme_recipe_acts_for_petra(
+    client: TestClient, world: Neighbourhood, runtime: Runtime, tmp_path: Any
+) -> None:
+    """The README's Python recipe, run as written against the in-process app: only the client
+    id, the key file, the transport and the signal body are filled in."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [recipe] = [
+        block
+        for block in re.findall(r"^```python\n(.*?)^```", readme, re.S | re.M)
+        if "actor_token=actor" in block
+    ]
+    creds = world.kinderwerk
+    assert creds.private_pem is not None and creds.kid is not None
+    pem = tmp_path / "kinderwerk-noord.pem"
+    pem.write_text(creds.private_pem)
+    code = (
+        recipe.replace('"cl_…"', repr(creds.client_id))
+        .replace('"kinderwerk-noord.pem"', repr(str(pem)))
+        .replace('"k1"', repr(creds.kid))
+        .replace('PrivateKeyJWT(alg="ES256"))', 'PrivateKeyJWT(alg="ES256"), transport=transport)')
+        .replace('"http://127.0.0.1:8000"', '"http://testserver"')
+        .replace("json={...}", "json=body")
+    )
+    scope: dict[str, Any] = {"transport": InProcess(client), "body": signal_body()}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102  (our own README)
+
+    assert scope["signal"]["sender"] == "kinderwerk-noord"
+    [created] = audit_events(runtime, action="signal.create")
+    assert created["actor_professional"] == "mw-0042"
+
+
+def test_introspection_names_the_professional(client: TestClient, world: Neighbourhood) -> None:
+    access = professional_token(client, world.kinderwerk)
+    described = client.post(
+        "/v1/oauth/introspect",
+        data={
+            "token": access,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion(world.kinderwerk),
+        },
+    ).json()
+    assert described["active"] is True and described["act"] == {"sub": "mw-0042"}
+    assert "name" not in described
