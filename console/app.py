@@ -8,7 +8,18 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from console import account, audit_log, docs, people, sign_in, start
+from console import (
+    account,
+    agreements,
+    audit_log,
+    decisions,
+    docs,
+    partners,
+    people,
+    sign_in,
+    start,
+    webhooks,
+)
 from console.auth import ConsoleInterrupt, csrf_for, current, runtime_of
 from console.pages import render
 from people.oidc import RelyingParty
@@ -35,7 +46,18 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.state.relying_party = (
         RelyingParty(runtime.settings) if runtime.settings.oidc_enabled else None
     )
-    for module in (sign_in, start, account, people, docs, audit_log):
+    for module in (
+        sign_in,
+        start,
+        account,
+        people,
+        docs,
+        audit_log,
+        partners,
+        agreements,
+        decisions,
+        webhooks,
+    ):
         app.include_router(module.router)
 
     @app.get("/console/{rest:path}", include_in_schema=False)

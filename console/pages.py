@@ -59,6 +59,11 @@ ALL_ROLES = frozenset(ROLE_NAMES)
 NAVIGATION = (
     NavItem("/console", "Start", ALL_ROLES),
     NavItem("/console/people", "Personen", frozenset({"admin"})),
+    # The administrator's pages (console/partners.py, agreements.py, decisions.py, webhooks.py)
+    NavItem("/console/partners", "Partners", frozenset({"admin"})),
+    NavItem("/console/agreements", "Convenanten", frozenset({"admin"})),
+    NavItem("/console/decisions", "Beslissing testen", frozenset({"admin", "auditor"})),
+    NavItem("/console/webhooks", "Webhooks", frozenset({"admin"})),
     # The auditor's pages (console/audit_log.py)
     NavItem("/console/audit", "Auditlog", frozenset({"auditor"})),
     NavItem("/console/audit/verify", "Ketencontrole", frozenset({"auditor"})),
