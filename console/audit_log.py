@@ -175,6 +175,9 @@ async def log(request: Request, actor: Auditor) -> Response:
         except DomainError as error:
             return _problem(request, actor, error)
     extra = {"limit": str(size)} if size != PAGE_SIZE else {}
+    known = await unit.run(rt, lambda tx: names.all_partners(tx.session), audit=None, mode="read")
+    partner_choices = [("", "alle partners")]
+    partner_choices += [(pid, f"{name} ({pid})") for pid, name in known.items()]
     return render(
         request,
         rt,
@@ -186,6 +189,7 @@ async def log(request: Request, actor: Auditor) -> Response:
         filters=filters,
         errors=filters.errors,
         outcomes=OUTCOME_CHOICES,
+        partners=partner_choices,
         found=found,
         names=found.names if found else None,
         action_name=names.action_name,
@@ -196,12 +200,13 @@ async def log(request: Request, actor: Auditor) -> Response:
     )
 
 
-@router.get("/events/{seq}")
-async def event(request: Request, actor: Auditor, seq: int) -> Response:
+@router.get("/events/{number}")
+async def event(request: Request, actor: Auditor, number: str) -> Response:
     rt = runtime_of(request)
+    seq = int(number) if number.isdigit() and len(number) <= 18 else 0
 
     def read(tx: unit.Tx) -> Found:
-        tx.audit.resource_id = str(seq)
+        tx.audit.resource_id = number[:64]
         statement = queries.statement(EventFilter(), after=seq - 1, upto=seq)
         found = tx.session.execute(statement).all() if 1 <= seq <= 2**62 else []
         items = [queries.public(row) for row in found]

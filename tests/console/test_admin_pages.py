@@ -196,6 +196,25 @@ def test_a_client_registered_with_a_public_key_file_gets_a_token_and_can_be_revo
         token(client, creds, purpose="signalering")
 
 
+def test_another_partners_client_or_an_unknown_partner_is_not_found(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    school = world.neighbourhood.school.client_id
+    page = "/console/partners/wijkteam-noord"
+    answer = post_form(client, page, f"{page}/clients/{school}/revoke", {})
+    assert answer.status_code == 404
+    clients = client.get(
+        "/v1/partners/obs-de-linde/clients", headers=bearer(world.admin_token)
+    ).json()["items"]
+    assert {c["status"] for c in clients} == {"active"}
+    for path in ("/console/partners/bestaat-niet", "/console/agreements/bestaat-niet"):
+        assert client.get(path).status_code == 404
+    answer = post_form(client, page, "/console/partners/bestaat-niet/status", {"status": "active"})
+    assert answer.status_code == 404
+    denied = [e["outcome"] for e in person_events(runtime, world, "client.revoke")]
+    assert denied == ["deny"]
+
+
 def post_form_token(client: TestClient, page: str) -> str:
     from tests.console.conftest import form_token
 

@@ -124,7 +124,8 @@ def test_an_event_page_shows_every_field_and_its_hash(
     assert signal_read["hash"] in page.text
     assert "Wijkteam-Noord" in page.text and signal_read["subject_ref"] in page.text
     assert client.get("/console/audit/events/999999").status_code == 404
-    assert client.get("/console/audit/events/0").status_code == 404
+    for junk in ("0", "abc", "9" * 40, "-1"):
+        assert client.get(f"/console/audit/events/{junk}").status_code == 404
 
 
 def test_csv_and_ndjson_hold_the_same_events_as_the_filter(
