@@ -207,7 +207,14 @@ def test_another_partners_client_or_an_unknown_partner_is_not_found(
         "/v1/partners/obs-de-linde/clients", headers=bearer(world.admin_token)
     ).json()["items"]
     assert {c["status"] for c in clients} == {"active"}
-    for path in ("/console/partners/bestaat-niet", "/console/agreements/bestaat-niet"):
+    for path in (
+        "/console/partners/bestaat-niet",
+        "/console/agreements/bestaat-niet",
+        f"{AGREEMENT}?version=9",
+        f"{AGREEMENT}/diff?from=1&to=9",
+        f"{AGREEMENT}/export?version=9",
+        "/console/webhooks/bestaat-niet",
+    ):
         assert client.get(path).status_code == 404
     answer = post_form(client, page, "/console/partners/bestaat-niet/status", {"status": "active"})
     assert answer.status_code == 404

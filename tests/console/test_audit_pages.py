@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from audit.chain import seal_all
 from core.clock import FrozenClock
 from tests.console.world import BSN, World, as_role, make_world, post_form
-from tests.factories import audit_events, audit_ref
+from tests.factories import audit_events, audit_ref, bearer, make_client, token
 from wijkdeel.runtime import Runtime
 
 PAGES = (
@@ -246,3 +247,41 @@ def test_forms_without_their_csrf_token_are_refused(
     answer = client.post(action, data={**data, "csrf": "forged"})
     assert answer.status_code == 403
     assert len(audit_events(runtime)) == before
+
+
+def test_the_log_shows_what_the_api_answers_for_the_same_filters(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    auditor = make_client(client, world.admin_token, partner="gemeente", role="auditor")
+    headers = bearer(token(client, auditor))
+    query = {"partner": "kinderwerk-noord", "outcome": "allow"}
+    api = client.get("/v1/audit/events", params={**query, "limit": 500}, headers=headers).json()
+    page = client.get("/console/audit", params={**query, "limit": "500"}).text
+    shown = [int(n) for n in re.findall(r'href="/console/audit/events/(\d+)"', page)]
+    assert shown == [item["seq"] for item in api["items"]] and len(shown) >= 3
+
+
+def test_the_incremental_check_says_where_it_began(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    post_form(client, "/console/audit/verify", "/console/audit/verify", {"mode": "full"})
+    answer = post_form(
+        client, "/console/audit/verify", "/console/audit/verify", {"mode": "checkpoint"}
+    )
+    assert "Gecontroleerd vanaf controlepunt" in answer.text
+    reasons = [e["reason"] for e in person_events(runtime, world, "audit.verify")]
+    assert reasons[0].startswith("full valid") and reasons[1].startswith("from:")
+
+
+def test_a_broken_chain_signs_no_checkpoint(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    seal_all(runtime.db)
+    with runtime.db.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET reason = 'rewritten' WHERE seq = 2"))
+    answer = post_form(client, "/console/audit/verify", "/console/audit/checkpoint", {})
+    assert answer.status_code == 409
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Er is niets ondertekend" in answer.text and "Bij gebeurtenis 2" in answer.text
+    event = person_events(runtime, world, "audit.checkpoint")[-1]
+    assert event["resource_id"] is None and "invalid seq:2" in str(event["reason"])
