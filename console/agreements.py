@@ -286,7 +286,8 @@ def _store(
     if new:
         return _noted(tx, agreements.create(tx.session, document, author=author, now=tx.now))
     agreement_id = document["id"]
-    record = tx.session.get(AgreementRecord, agreement_id)
+    # Locked, so that of two people saving at once the second sees the first one's version.
+    record = tx.session.get(AgreementRecord, agreement_id, with_for_update=True)
     if record is not None and base is not None and record.current_version != base:
         raise Conflict(
             "another change to this agreement came first; retry", code="agreement_changed"
