@@ -145,9 +145,11 @@ def refused_form(request: Request, actor: SignedIn | None) -> ConsoleInterrupt:
     )
 
 
-async def checked_form(request: Request, actor: SignedIn) -> FormData:
+async def checked_form(
+    request: Request, actor: SignedIn, *, max_fields: int = MAX_FIELDS, max_files: int = 0
+) -> FormData:
     """The form of a signed-in person's POST, once its origin and CSRF token hold."""
-    form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    form = await request.form(max_files=max_files, max_fields=max_fields)
     token = session_token(request)
     offered = form.get("csrf")
     if (

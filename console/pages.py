@@ -36,7 +36,15 @@ def dutch_time(moment: datetime) -> str:
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
 
 
+def dutch_moment(moment: datetime | str) -> str:
+    """An audit moment (RFC 3339 text or a datetime) to the second, in Dutch local time."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    local = value.astimezone(LOCAL_TIME)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S}"
+
+
 ENVIRONMENT.filters["dutch_time"] = dutch_time
+ENVIRONMENT.filters["dutch_moment"] = dutch_moment
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,16 @@ ALL_ROLES = frozenset(ROLE_NAMES)
 NAVIGATION = (
     NavItem("/console", "Start", ALL_ROLES),
     NavItem("/console/people", "Personen", frozenset({"admin"})),
+    # The administrator's pages (console/partners.py, agreements.py, decisions.py, webhooks.py)
+    NavItem("/console/partners", "Partners", frozenset({"admin"})),
+    NavItem("/console/agreements", "Convenanten", frozenset({"admin"})),
+    NavItem("/console/decisions", "Beslissing testen", frozenset({"admin", "auditor"})),
+    NavItem("/console/webhooks", "Webhooks", frozenset({"admin"})),
+    # The auditor's pages (console/audit_log.py)
+    NavItem("/console/audit", "Auditlog", frozenset({"auditor"})),
+    NavItem("/console/audit/verify", "Ketencontrole", frozenset({"auditor"})),
+    NavItem("/console/audit/subject", "Overzicht per kind", frozenset({"auditor"})),
+    # The rights of the child and parent (console/subject_access.py)
     NavItem("/console/subject-access", "Inzage voor ouders", frozenset({"admin", "auditor"})),
     NavItem("/console/account", "Mijn account", ALL_ROLES),
 )

@@ -6,8 +6,9 @@ connection and audit path as the API - with the signed-in person as the actor.
 
 - `work` is a plain sync function of `tx` and knows nothing of HTTP. `tx.session` is a SQLModel
   Session (flush, never commit), `tx.runtime` the Runtime, `tx.now` the moment of the request
-  (the draft's), `tx.audit` the AuditDraft it may fill in (resource, reason, count, actor), and
-  `tx.actor` the signed-in person or None.
+  (the draft's), `tx.audit` the AuditDraft it may fill in (resource, reason, count, actor),
+  `tx.actor` the signed-in person or None, and `tx.base` the API's own Tx of the same unit (for
+  domain code written for it, such as the decision engine's view).
 - On return the draft is recorded as "allow" in the same transaction, which then commits.
 - On a DomainError the transaction rolls back and the draft (as the work left it) is recorded
   as "deny"; on any other exception "error"; then the error is raised again.
@@ -40,6 +41,7 @@ class Tx:
     now: datetime
     audit: AuditDraft
     actor: SignedIn | None
+    base: unit.Tx
 
 
 async def run(
@@ -59,6 +61,6 @@ async def run(
         draft.actor_person, draft.role = actor.person_id, actor.role
 
     def step(tx: unit.Tx) -> T:
-        return work(Tx(tx.session, tx.runtime, tx.now, tx.audit, actor))
+        return work(Tx(tx.session, tx.runtime, tx.now, tx.audit, actor, tx))
 
     return await runtime.units.run(mode, draft, step, audited=audit is not None)

@@ -29,10 +29,12 @@ Explainer = Annotated[Unit, unit_for("admin", "audit:read")]
     openapi_extra=audited("decision.explain", "decision"),
 )
 async def explain(body: DecisionRequest, unit: Explainer) -> DecisionPublic:
-    return await unit.read(lambda tx, _: _explain(tx, body))
+    return await unit.read(lambda tx, _: explanation(tx, body))
 
 
-def _explain(tx: Tx, body: DecisionRequest) -> DecisionPublic:
+def explanation(tx: Tx, body: DecisionRequest) -> DecisionPublic:
+    """The decision the engine would take now, as `POST /v1/decisions` answers it (the
+    console's decision tester answers with this same function)."""
     audit = tx.audit
     consents, subject_ref = [], None
     if body.subject is not None:
