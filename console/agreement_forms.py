@@ -27,6 +27,8 @@ RULE_FIELDS = (
     "legalBasis",
     "requiresConsent",
     "retentionDays",
+    "requiresProfessional",
+    "exchangeContact",
 )
 BLANK_RULES = 2
 MAX_FORM_RULES = 100
@@ -66,6 +68,9 @@ LABELS = {
     "legalBasis": "grondslag",
     "requiresConsent": "toestemming nodig",
     "retentionDays": "bewaartermijn",
+    "requiresProfessional": "professional nodig",
+    "exchangeContact": "contact uitwisselen",
+    "coordination": "Regie",
 }
 _SLUG_NL = "moet bestaan uit 2 tot 64 kleine letters, cijfers of -"
 # The engine's messages (policies/agreements.py), in Dutch; anything else is shown as it is.
@@ -131,7 +136,16 @@ def _value(form: FormData, name: str, limit: int = 2000) -> str:
 def read_form(form: FormData, agreement_id: str) -> Parsed:
     values: dict[str, Any] = {
         name: _value(form, name)
-        for name in ("id", "title", "validFrom", "validUntil", "status", "parties", "purposes")
+        for name in (
+            "id",
+            "title",
+            "validFrom",
+            "validUntil",
+            "status",
+            "parties",
+            "purposes",
+            "coordination",
+        )
     }
     values["id"] = agreement_id
     errors: dict[str, str] = {}
@@ -146,6 +160,17 @@ def read_form(form: FormData, agreement_id: str) -> Parsed:
                 "'signalering: Zorgsignalen doorgeleiden'."
             )
         purposes[word.strip()] = description.strip()
+    coordination: list[dict[str, Any]] = []
+    for number, line in enumerate(values["coordination"].splitlines(), start=1):
+        if not line.strip():
+            continue
+        words, colon, coordinator = line.partition(":")
+        if not colon or not coordinator.strip() or not _words(words):
+            errors["coordination"] = (
+                f"Regie, regel {number}: schrijf 'doelen: coördinator', bijvoorbeeld "
+                "'zorgoverleg: kind:wijkteam'."
+            )
+        coordination.append({"purposes": _words(words), "coordinator": coordinator.strip()})
     count = _value(form, "rules", 8)
     rows: list[int] = []
     rules: list[dict[str, Any]] = []
@@ -173,6 +198,8 @@ def read_form(form: FormData, agreement_id: str) -> Parsed:
                 "legalBasis": rule_values["legalBasis"],
                 "requiresConsent": rule_values["requiresConsent"] == "on",
                 "retentionDays": retention if retention else None,
+                "requiresProfessional": rule_values["requiresProfessional"] == "on",
+                "exchangeContact": rule_values["exchangeContact"] == "on",
             }
         )
     body = {
@@ -184,6 +211,7 @@ def read_form(form: FormData, agreement_id: str) -> Parsed:
         "status": values["status"],
         "purposes": purposes,
         "rules": rules,
+        "coordination": coordination,
     }
     return Parsed(body, rows, values, errors)
 
@@ -200,6 +228,8 @@ def form_values(document: Mapping[str, Any], *, blank_rules: int = BLANK_RULES) 
             "legalBasis": rule["legalBasis"],
             "requiresConsent": "on" if rule["requiresConsent"] else "",
             "retentionDays": str(rule["retentionDays"]),
+            "requiresProfessional": "on" if rule.get("requiresProfessional") else "",
+            "exchangeContact": "on" if rule.get("exchangeContact") else "",
         }
         for rule in document.get("rules", [])
     ]
@@ -212,6 +242,10 @@ def form_values(document: Mapping[str, Any], *, blank_rules: int = BLANK_RULES) 
         "parties": "\n".join(document.get("parties", [])),
         "purposes": "\n".join(
             f"{word}: {text}" for word, text in document.get("purposes", {}).items()
+        ),
+        "coordination": "\n".join(
+            f"{', '.join(entry['purposes'])}: {entry['coordinator']}"
+            for entry in document.get("coordination", [])
         ),
         "rules": rules + [blank_rule() for _ in range(blank_rules)],
     }
@@ -227,6 +261,8 @@ def blank_rule() -> dict[str, Any]:
         "legalBasis": "public_task",
         "requiresConsent": "",
         "retentionDays": "",
+        "requiresProfessional": "",
+        "exchangeContact": "",
     }
 
 

@@ -405,8 +405,59 @@ def test_a_rule_is_taken_out_by_emptying_it_and_a_new_agreement_is_made(
             "legalBasis": "public_task",
             "requiresConsent": False,
             "retentionDays": 90,
+            "requiresProfessional": False,
+            "exchangeContact": False,
         }
     ]
+    # Written by the administrator, it waits for the parties' acceptance.
+    assert made["status"] == "proposed"
+
+
+def test_the_second_release_rule_fields_and_regie_survive_the_form(
+    client: TestClient, world: World
+) -> None:
+    new = client.get("/console/agreements/new").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', new)
+    assert csrf
+    form = {
+        "csrf": csrf.group(1),
+        "id": "convenant-zorg",
+        "title": "Zorgoverleg",
+        "validFrom": "2026-01-01",
+        "status": "active",
+        "parties": "obs-de-linde\nwijkteam-noord",
+        "purposes": "zorgoverleg: Samen afstemmen",
+        "coordination": "zorgoverleg: kind:wijkteam",
+        "rules": "1",
+        "rules-0-sender": "wijkteam-noord",
+        "rules-0-recipient": "obs-de-linde",
+        "rules-0-purposes": "zorgoverleg",
+        "rules-0-categories": "opvoeding",
+        "rules-0-fields": ["subject", "summary"],
+        "rules-0-legalBasis": "public_task",
+        "rules-0-retentionDays": "90",
+        "rules-0-requiresProfessional": "on",
+        "rules-0-exchangeContact": "on",
+    }
+    answer = client.post("/console/agreements", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    made = api_get(client, world, "/v1/agreements/convenant-zorg")
+    assert made["coordination"] == [{"purposes": ["zorgoverleg"], "coordinator": "kind:wijkteam"}]
+    assert made["rules"][0]["requiresProfessional"] is True
+    assert made["rules"][0]["exchangeContact"] is True
+    # The next version starts from this one: nothing of it is lost by opening the form.
+    edit = client.get("/console/agreements/convenant-zorg/edit").text
+    assert "zorgoverleg: kind:wijkteam" in edit
+    assert 'name="rules-0-exchangeContact" value="on" checked' in edit
+    # A line that is no "purposes: coordinator" is shown on its field, and nothing is stored.
+    bad = client.post(
+        "/console/agreements",
+        data={**form, "id": "convenant-fout", "coordination": "zorgoverleg"},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422 and "Regie, regel 1" in bad.text
+    missing = client.get("/v1/agreements/convenant-fout", headers=bearer(world.admin_token))
+    assert missing.status_code == 404
 
 
 def test_yaml_goes_out_and_comes_back_in(
@@ -415,11 +466,19 @@ def test_yaml_goes_out_and_comes_back_in(
     exported = client.get(f"{AGREEMENT}/export")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     document = yaml.safe_load(exported.text)
-    assert document == {
+    shown = {
         key: value
         for key, value in api_get(client, world, "/v1/agreements/convenant-noord").items()
-        if key not in ("version", "createdAt", "createdBy")
+        if key not in ("version", "createdAt", "createdBy", "contentHash", "statusReason")
     }
+    # The stored document holds the second release's fields only where they are used.
+    if not shown.get("coordination"):
+        shown.pop("coordination", None)
+    for rule in shown["rules"]:  # type: ignore[union-attr]
+        for name in ("requiresProfessional", "exchangeContact"):
+            if rule.get(name) is False:
+                del rule[name]
+    assert document == shown
 
     def upload(content: str) -> str:
         answer = client.post(
