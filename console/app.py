@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from console import account, docs, people, sign_in, start
+from console import account, agreements, docs, people, sign_in, start
 from console.auth import ConsoleInterrupt, csrf_for, current, runtime_of
 from console.pages import render
 from people.oidc import RelyingParty
@@ -35,7 +35,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.state.relying_party = (
         RelyingParty(runtime.settings) if runtime.settings.oidc_enabled else None
     )
-    for module in (sign_in, start, account, people, docs):
+    for module in (sign_in, start, account, people, agreements, docs):
         app.include_router(module.router)
 
     @app.get("/console/{rest:path}", include_in_schema=False)

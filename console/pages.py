@@ -51,6 +51,7 @@ ALL_ROLES = frozenset(ROLE_NAMES)
 NAVIGATION = (
     NavItem("/console", "Start", ALL_ROLES),
     NavItem("/console/people", "Personen", frozenset({"admin"})),
+    NavItem("/console/agreements", "Convenanten", frozenset({"admin"})),
     NavItem("/console/account", "Mijn account", ALL_ROLES),
 )
 
