@@ -130,6 +130,16 @@ def verifiers_from_jwks(document: Any) -> dict[str, jwt.Key]:
     return found
 
 
+def statement_signer(
+    session: Session, keyrings: KeyringStore, now: datetime
+) -> tuple[str, jwt.Key]:
+    """The kid and private key of the service's long-lived statement key (the audit key): what
+    the service signs for a person in the console, verifiable for as long as checkpoints are."""
+    kid, _ = ensure_key(session, keyrings, now)
+    key = next(key for key in _open(session, keyrings) if key.kid == kid)
+    return kid, jwt.private_key(key.pem)
+
+
 def sign_head(
     session: Session, keyrings: KeyringStore, head: Head, *, issuer: str, now: datetime
 ) -> str:

@@ -26,6 +26,7 @@ ON_REQUEST_BY_ROLE: dict[ClientRole, tuple[str, ...]] = {
     "partner": (ACCEPT_AGREEMENTS,),
     "admin": (),
     "auditor": (),
+    "policymaker": (),
 }
 """Scopes a role holds only when it asks for them by name (never in the default set): a token
 that accepts agreements on the partner's behalf is asked for on purpose."""

@@ -2,7 +2,8 @@
 
 `wijkdeel bootstrap --json` gives the one admin credential; everything else goes over HTTP: the
 three partners, the agreement (API.md's example, valid around today), a `private_key_jwt` client
-for kinderwerk (the sender) and for the wijkteam (the recipient), their tokens with purpose
+for each party, with which each accepts the agreement; the tokens of kinderwerk (the sender) and
+the wijkteam (the recipient) with purpose
 `signalering`, and signals about a set of children (some children have two or three, so reads
 find related signals as in real life).
 """
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from jose import jws
+from jose import jws as jose_jws
 from jose import jwt as jose_jwt
 
 from bench.load import ASSERTION_TYPE, elfproef_bsn, signal_body
@@ -147,8 +148,8 @@ def world(installation: Wijkdeel, *, signals: int, http: httpx.Client | None = N
                 f"{base}/v1/partners/{partner_id}/clients", json=body, headers=headers
             )
             clients[partner_id] = Client(_check(answer, 201)["clientId"], partner_id, pem, kid)
-        for party in clients.values():
-            accept(http, base, party, written["id"], written["version"])
+        for signer in clients.values():
+            accept(http, base, signer, written["id"], written["version"])
         kinderwerk, wijkteam = clients["kinderwerk-noord"], clients["wijkteam-noord"]
         result = World(
             base=base,
@@ -165,32 +166,31 @@ def world(installation: Wijkdeel, *, signals: int, http: httpx.Client | None = N
     return result
 
 
-def accept(http: httpx.Client, base: str, party: Client, agreement_id: str, version: int) -> None:
-    """The party accepts the proposed version, signing its contentHash with its client's key
-    (an agreement is active only once every party has)."""
-    answer = http.post(
-        f"{base}/v1/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "scope": "agreements:accept",
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": party.assertion(base),
-        },
-    )
-    headers = {"Authorization": f"Bearer {_check(answer)['access_token']}"}
+def accept(http: httpx.Client, base: str, signer: Client, agreement_id: str, version: int) -> None:
+    """The party accepts the version: a statement signed with its client's key over the
+    version's contentHash (a proposed version is active once every party has)."""
+    form = {
+        "grant_type": "client_credentials",
+        "scope": "agreements:accept",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": signer.assertion(base),
+    }
+    headers = {
+        "Authorization": "Bearer "
+        + str(_check(http.post(f"{base}/v1/oauth/token", data=form))["access_token"])
+    }
     path = f"{base}/v1/agreements/{agreement_id}/versions/{version}"
-    shown = _check(http.get(path, headers=headers))
     statement = {
         "agreement": agreement_id,
         "version": version,
-        "contentHash": shown["contentHash"],
+        "contentHash": _check(http.get(path, headers=headers))["contentHash"],
         "decision": "accept",
     }
-    signature = jws.sign(
+    signature = jose_jws.sign(
         statement,
-        party.private_pem,
-        headers={"typ": "wijkdeel-acceptance+jws", "kid": party.kid},
+        signer.private_pem,
         algorithm="ES256",
+        headers={"kid": signer.kid, "typ": "wijkdeel-acceptance+jws"},
     )
     body = {"decision": "accept", "signature": signature}
     _check(http.post(f"{path}/acceptance", json=body, headers=headers), 201)

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from console import (
+    acceptance,
     account,
     agreements,
     audit_log,
@@ -59,6 +60,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
         decisions,
         webhooks,
         subject_access,
+        acceptance,
     ):
         app.include_router(module.router)
 

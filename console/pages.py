@@ -62,6 +62,7 @@ NAVIGATION = (
     # The administrator's pages (console/partners.py, agreements.py, decisions.py, webhooks.py)
     NavItem("/console/partners", "Partners", frozenset({"admin"})),
     NavItem("/console/agreements", "Convenanten", frozenset({"admin"})),
+    NavItem("/console/acceptance", "Aanvaarden", frozenset({"admin"})),
     NavItem("/console/decisions", "Beslissing testen", frozenset({"admin", "auditor"})),
     NavItem("/console/webhooks", "Webhooks", frozenset({"admin"})),
     # The auditor's pages (console/audit_log.py)

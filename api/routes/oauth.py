@@ -203,7 +203,9 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
         "`iss` = `sub` = client id, `aud` = this endpoint or the issuer, `exp` at most "
         "WIJKDEEL_ASSERTION_MAX_LIFETIME ahead (default an hour), a `jti` never used before) "
         "or HTTP Basic with the client secret. "
-        "Partner clients must ask for one `purpose` of an active agreement they are party to. "
+        "Partner clients must ask for one `purpose` of an active agreement they are party to, "
+        "unless they ask for `scope=agreements:accept` alone (deciding on agreements needs no "
+        "purpose); that scope is never part of the default set. "
         "With `actor_token` the token acts for a professional: it carries `act: {sub}`, every "
         "audit event of its requests names the professional, and a signal sent with it records "
         "them as `senderProfessional` (their details are kept sealed per partner, not in the "
@@ -216,7 +218,12 @@ async def _oauth_call(request: Request, endpoint: str, act: Action) -> Any:
         "requestBody": _form_body(
             ("grant_type", "client_credentials", True),
             ("scope", "space-separated; default: every scope of the client's role", False),
-            ("purpose", "required for partner clients: the one purpose the token is for", False),
+            (
+                "purpose",
+                "required for partner clients (except for scope agreements:accept alone): the "
+                "one purpose the token is for",
+                False,
+            ),
             *_CLIENT_AUTH,
             *_ACTOR,
         ),

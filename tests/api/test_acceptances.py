@@ -4,6 +4,7 @@ refusal changes nothing."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -319,3 +320,28 @@ def test_a_partner_asks_for_the_accept_scope_alone_without_a_purpose(
     assert mixed.status_code == 400
     signals = client.get("/v1/signals", headers=accept_token(client, school))
     assert signals.status_code == 403
+
+
+def test_parties_accepting_at_once_all_count(
+    client: TestClient, world: Neighbourhood, runtime: Runtime
+) -> None:
+    digest = version(client, world)["contentHash"]
+    prepared = []
+    for partner in ["kinderwerk-noord", "obs-de-linde", "wijkteam-noord"]:
+        signer = party(client, world, partner)
+        body = {
+            "decision": "accept",
+            "signature": acceptance_signature(signer, AGREEMENT, 1, digest),
+        }
+        prepared.append((body, accept_token(client, signer)))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(
+            pool.map(
+                lambda item: client.post(f"{VERSION_1}/acceptance", json=item[0], headers=item[1]),
+                prepared,
+            )
+        )
+    assert [answer.status_code for answer in answers] == [201, 201, 201]
+    # Decisions on one agreement are taken one at a time: the last always sees the others.
+    assert version(client, world)["status"] == "active"
+    assert len(outbox(runtime, "agreement.active")) == 3

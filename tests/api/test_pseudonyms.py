@@ -138,7 +138,7 @@ def test_a_recipient_sees_only_the_agreement_that_grants_it(
             }
         ],
     )
-    assert client.post("/v1/agreements", json=zuid, headers=bearer(world.admin_token)).is_success
+    make_agreement(client, world.admin_token, **zuid)
     kinderwerk = bearer(token(client, world.kinderwerk, purpose="signalering"))
     sent = _send(client, kinderwerk)
     assert sent["recipients"] == ["jongerenwerk-noord", "wijkteam-noord"]

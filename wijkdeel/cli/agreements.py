@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from api.schemas.agreements import AgreementBody
 from audit.events import record
 from core.errors import DomainError
+from notifications import events
 from records import acceptances, agreements
 from records.models import AgreementRecord
 from wijkdeel.cli.common import command_group, fail, open_runtime, operator_event
@@ -70,6 +71,7 @@ def import_agreement(
         except DomainError as error:
             details = [f"  {p['name']}: {p['reason']}" for p in error.invalid_params]
             raise fail("\n".join([error.detail, *details])) from None
+        events.agreement_status(session, row, now=now, max_attempts=runtime.max_attempts)
         event = operator_event(runtime, action, "agreement", row.agreement_id)
         event.agreement_id, event.agreement_version = row.agreement_id, row.version
         record(session, event, "allow")
