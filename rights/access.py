@@ -152,6 +152,7 @@ class SignalAccess:
     informing: Informing
     access_history: tuple[AccessHistory, ...]
     restriction: str | None = None  # why its use is restricted (AVG art. 18), while it is
+    revision: int | None = None  # 1 as sent, one more with each correction (AVG art. 16)
 
 
 @dataclass(frozen=True)
@@ -327,8 +328,9 @@ class _Assembly:
             retention_end=signal.expires_at,
             informing=_informing(signal, informing),
             access_history=self.accesses(signal, involvement),
-            # Signals record a restriction from the second release on (signals.restriction).
+            # Signals record restriction and correction from the second release on.
             restriction=getattr(signal, "restriction_reason", None),
+            revision=getattr(signal, "revision", None),
         )
 
     def agreement_ref(self, agreement_id: str, version: int) -> AgreementRef:

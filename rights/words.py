@@ -80,6 +80,7 @@ ACTIONS = {
     "signal.object": "Heeft een bezwaar tegen het signaal vastgelegd",
     "signal.objection_decide": "Heeft over het bezwaar beslist",
     "signal.informing": "Heeft vastgelegd of u bent ingelicht",
+    "signal.correct": "Heeft het signaal verbeterd",
     "signal.informing_due": "Kreeg een herinnering dat u nog moet worden ingelicht",
 }
 ATTEMPTS = {
@@ -94,6 +95,7 @@ ATTEMPTS = {
     "signal.object": "Probeerde een bezwaar vast te leggen",
     "signal.objection_decide": "Probeerde over het bezwaar te beslissen",
     "signal.informing": "Probeerde vast te leggen of u bent ingelicht",
+    "signal.correct": "Probeerde het signaal te verbeteren",
 }
 
 REFUSALS = {

@@ -239,6 +239,9 @@ class SignalAccessPublic(Public):
         description="while its use is restricted (GDPR art. 18), why: accuracy_contested, "
         "objection_pending, …",
     )
+    revision: int | None = Field(
+        default=None, description="1 as sent; one more with each correction (GDPR art. 16)"
+    )
     informing: InformingPublic
     access_history: list[AccessHistoryPublic] = Field(
         description="per organisation, every access allowed or refused; a recipient's report "
@@ -280,6 +283,7 @@ class SignalAccessPublic(Public):
             data=OwnData.model_validate(item.data) if item.data is not None else None,
             retention_end=item.retention_end,
             restriction=item.restriction,
+            revision=item.revision,
             informing=InformingPublic.of(item.informing),
             access_history=[AccessHistoryPublic.of(h) for h in item.access_history],
         )

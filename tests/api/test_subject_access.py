@@ -38,6 +38,7 @@ UNKNOWN_CHILD = "100000009"
 # `pending`; before that nothing is recorded and the report says `unknown`.
 INFORMING_RECORDED = hasattr(Signal, "informing_status")
 RESTRICTION_RECORDED = hasattr(Signal, "restriction_reason")  # branch rights
+CORRECTION_RECORDED = hasattr(Signal, "revision")  # branch rights
 NOT_INFORMED = "pending" if INFORMING_RECORDED else "unknown"
 NOT_INFORMED_TEXT = "U bent nog niet ingelicht" if INFORMING_RECORDED else "Niet vastgelegd"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -517,3 +518,30 @@ def test_a_restricted_signal_says_so_and_its_recipient_sees_no_data(
         "Het gebruik is beperkt: alleen Kinderwerk-Noord kan het nog inzien, zolang wordt "
         "nagegaan of het klopt" in page_text(page.text)
     )
+
+
+@pytest.mark.skipif(not CORRECTION_RECORDED, reason="correction comes with branch rights")
+def test_a_corrected_signal_shows_its_revision_and_the_new_text(
+    client: TestClient, story: Story
+) -> None:
+    signal = story.to_wijkteam["id"]
+    corrected = client.patch(
+        f"/v1/signals/{signal}",
+        json={"summary": "Komt soms zonder ontbijt", "correctionReason": "requested_by_parent"},
+        headers=story.tokens.kinderwerk,
+    )
+    assert corrected.is_success, corrected.text
+    received = by_id(ask(client, story.tokens.wijkteam))[signal]
+    assert received["revision"] == 2 and received["data"]["summary"] == "Komt soms zonder ontbijt"
+    assert SUMMARY not in str(received)
+    sent = by_id(ask(client, story.tokens.kinderwerk))[signal]
+    assert ("signal.correct", "allow") in {
+        (action, outcome) for action, outcome, _ in history(sent)["kinderwerk-noord"]
+    }
+    page = client.post(
+        "/v1/subject-access",
+        json={"bsn": BSN},
+        headers={**story.tokens.kinderwerk, "accept": "text/html"},
+    )
+    text = page_text(page.text)
+    assert "Verbeterd: dit is versie 2" in text and "Heeft het signaal verbeterd" in text

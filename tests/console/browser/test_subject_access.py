@@ -5,6 +5,7 @@ from elsewhere; printed, only the report remains."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from playwright.sync_api import BrowserContext, Route, expect
 from api.app import create_app
 from core.clock import FrozenClock
 from tests.api.test_signals import BSN, SUMMARY, Tokens, send
+from tests.conftest import settings_for_tests
 from tests.console.browser.conftest import (
     LiveServer,
     accessible,
@@ -23,12 +25,20 @@ from tests.console.browser.conftest import (
 from tests.factories import bootstrap_admin, make_neighbourhood, token
 from tests.people.factories import make_person
 from wijkdeel.runtime import Runtime
+from wijkdeel.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The suite's usual issuer (no OpenID Provider needed here): the signed assertions the
+    factories make, such as acceptances of the agreement, name its token endpoint."""
+    return settings_for_tests(tmp_path / "var")
 
 
 @pytest.fixture
 def tokens(runtime: Runtime, live: LiveServer) -> Iterator[Tokens]:
     """API.md's neighbourhood and a signal read by the wijkteam and tried by the school."""
-    with TestClient(create_app(runtime), base_url=live.url) as client:
+    with TestClient(create_app(runtime), base_url="http://testserver") as client:
         world = make_neighbourhood(client, token(client, bootstrap_admin(runtime)))
         tokens = Tokens(client, world)
         sent = send(client, tokens.kinderwerk)
