@@ -105,8 +105,7 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Informing:
-    """Whether the parent (or the child) was told, as API.md's `informing` says it; `unknown`
-    where the signal records nothing about it."""
+    """Whether the parent (or the child) was told, as API.md's `informing` says it."""
 
     status: str
     parties: tuple[str, ...] = ()
@@ -329,8 +328,8 @@ class _Assembly:
             informing=_informing(signal, informing),
             access_history=self.accesses(signal, involvement),
             # Signals record restriction and correction from the second release on.
-            restriction=getattr(signal, "restriction_reason", None),
-            revision=getattr(signal, "revision", None),
+            restriction=signal.restriction_reason,
+            revision=signal.revision,
         )
 
     def agreement_ref(self, agreement_id: str, version: int) -> AgreementRef:
@@ -381,7 +380,7 @@ class _Assembly:
         # Sealed beside the content on signals that record them (API.md "Professionals" and
         # "Informing"): informing for whoever may read the signal, the sending professional
         # for the sender and a recipient whose rule grants `contact`.
-        extra = [name for name in (INFORMING, PROFESSIONAL) if getattr(signal, name, None)]
+        extra = [name for name in (INFORMING, PROFESSIONAL) if getattr(signal, name)]
         if involvement != "sent" and "contact" not in seen.fields and PROFESSIONAL in extra:
             extra.remove(PROFESSIONAL)
         opened = open_fields(signal, key, seen.fields + tuple(extra))
@@ -440,15 +439,11 @@ def _union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
 
 def _informing(signal: Signal, recorded: dict[str, Any] | None) -> Informing:
     """Whether the family was informed (API.md "Informing"): the state the signal keeps in
-    clear, with what the sealed record adds where the reader may open it; `unknown` for a
-    signal that records nothing about informing."""
-    status = getattr(signal, "informing_status", None)
-    if not isinstance(status, str):
-        return Informing("unknown")
+    clear, with what the sealed record adds where the reader may open it."""
     document = recorded or {}
     at, until = document.get("at"), document.get("until")
     return Informing(
-        status=status,
+        status=signal.informing_status,
         parties=tuple(document.get("parties") or ()),
         at=datetime.fromisoformat(at) if isinstance(at, str) else None,
         method=document.get("method"),

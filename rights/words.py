@@ -54,7 +54,6 @@ INFORMING = {
     "informed": "U (of uw kind) bent ingelicht",
     "postponed": "Het inlichten is uitgesteld",
     "pending": "U bent nog niet ingelicht",
-    "unknown": "Niet vastgelegd",
 }
 INFORMING_PARTIES = {"guardian": "ouder of voogd", "child": "het kind"}
 INFORMING_METHODS = {

@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.clock import FrozenClock
-from records.models import Signal
 from tests.api.test_consents import consent_body
 from tests.api.test_signals import BSN, DETAILS, NAME, SUMMARY, Tokens, send
 from tests.factories import (
@@ -36,11 +35,8 @@ OTHER_CHILD = "123456782"
 UNKNOWN_CHILD = "100000009"
 # A signal records informing from the second release on (branch pro); sent without, it is
 # `pending`; before that nothing is recorded and the report says `unknown`.
-INFORMING_RECORDED = hasattr(Signal, "informing_status")
-RESTRICTION_RECORDED = hasattr(Signal, "restriction_reason")  # branch rights
-CORRECTION_RECORDED = hasattr(Signal, "revision")  # branch rights
-NOT_INFORMED = "pending" if INFORMING_RECORDED else "unknown"
-NOT_INFORMED_TEXT = "U bent nog niet ingelicht" if INFORMING_RECORDED else "Niet vastgelegd"
+NOT_INFORMED = "pending"
+NOT_INFORMED_TEXT = "U bent nog niet ingelicht"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
@@ -448,7 +444,6 @@ def test_the_page_for_an_unknown_child_and_for_an_auditor(
     assert SUMMARY not in text and SCHOOL_SUMMARY not in text and NAME not in text
 
 
-@pytest.mark.skipif(not INFORMING_RECORDED, reason="informing and professionals come with pro")
 def test_informing_and_the_sending_professional(
     client: TestClient, world: Neighbourhood, admin_token: str, clock: FrozenClock
 ) -> None:
@@ -494,7 +489,6 @@ def test_informing_and_the_sending_professional(
     assert "Heeft vastgelegd of u bent ingelicht" in text
 
 
-@pytest.mark.skipif(not RESTRICTION_RECORDED, reason="restriction comes with branch rights")
 def test_a_restricted_signal_says_so_and_its_recipient_sees_no_data(
     client: TestClient, story: Story
 ) -> None:
@@ -520,7 +514,6 @@ def test_a_restricted_signal_says_so_and_its_recipient_sees_no_data(
     )
 
 
-@pytest.mark.skipif(not CORRECTION_RECORDED, reason="correction comes with branch rights")
 def test_a_corrected_signal_shows_its_revision_and_the_new_text(
     client: TestClient, story: Story
 ) -> None:
