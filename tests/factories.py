@@ -297,13 +297,17 @@ def acceptor(client: TestClient, admin_token: str, partner: str) -> Credentials:
 
 def accept_token(client: TestClient, creds: Credentials) -> dict[str, str]:
     """A token for deciding on agreements only: no purpose needed. Asserted at the server's
-    own time, so that a test whose clock stands elsewhere can still make its agreements."""
-    moment = client.app.state.runtime.now().timestamp()  # type: ignore[attr-defined]
+    own time and to its own issuer, so that a test whose clock stands elsewhere, or that serves
+    on a port of its own, can still make its agreements."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
     form = {
         "grant_type": "client_credentials",
         "scope": "agreements:accept",
         "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": assertion(creds, now=moment),
+        # The issuer is an audience the server accepts wherever the test serves it.
+        "client_assertion": assertion(
+            creds, now=runtime.now().timestamp(), audience=runtime.settings.issuer
+        ),
     }
     answer = client.post("/v1/oauth/token", data=form)
     assert answer.status_code == 200, answer.text
