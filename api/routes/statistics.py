@@ -63,8 +63,9 @@ def csv_body(answer: dict[str, Any]) -> bytes:
     "by aggregate queries in the database. Only whole periods that have ended are counted "
     "(`from` and `to` widen to whole periods; the running period is left out), so a published "
     "figure does not change later. Default window: the last 12 months or 4 quarters.\n\n"
-    '**Small numbers are hidden:** any count under 5 (0 included) is the string `"<5"`; '
-    'further counts are withheld as `"x"` (secondary suppression) wherever a total or a '
+    '**Small numbers are hidden:** a count from 1 to 4 is the string `"<5"` (a zero is 0, '
+    'or `"<5"` where it is needed as cover); further counts are withheld as `"x"` (5 or '
+    "more; secondary suppression) wherever a total or a "
     "combination of published cells and totals would otherwise reveal one. The answer holds "
     "the totals over every grouping dimension too (`totals`), suppressed together with the "
     "cells. Medians of the hours from sending to a recipient's acknowledgement and closing are "
