@@ -110,10 +110,23 @@ def suppress(table: Mapping[Key, int], threshold: int = THRESHOLD) -> dict[Key, 
         exposed = _exposed(table, relations, hidden, threshold)
         if not exposed:
             break
-        candidates = _covers(table, relations, hidden, exposed)
-        if not candidates:
+        # One cover for each exposed entry at once (the smallest beside it), not one per
+        # round: each exact check costs more than a cover more or less.
+        added = False
+        covered: set[Key] = set()  # entries sharing a sum with a cover added this round
+        for entry in sorted(exposed, key=lambda key: (table[key], _order(key))):
+            if entry in covered:
+                continue
+            candidates = _covers(table, relations, hidden, {entry})
+            if candidates:
+                hidden.add(candidates[0])
+                added = True
+                for relation in relations:
+                    members = (relation.parent, *relation.children)
+                    if candidates[0] in members:
+                        covered.update(members)
+        if not added:
             break  # everything summed with them is hidden already
-        hidden.add(candidates[0])
     shown: dict[Key, Shown] = {}
     for key, value in table.items():
         shown[key] = value if key not in hidden else UNDER if value < threshold else WITHHELD
@@ -215,28 +228,39 @@ def _pinned(
     hidden: set[Key],
     threshold: int,
 ) -> set[Key]:
+    """Propagate the ranges of hidden entries through the sums until nothing narrows (a
+    worklist: a sum is looked at again only when a range in it changed)."""
     infinity = 10**12
     low = {key: 0 if table[key] < threshold else threshold for key in hidden}
     high = {key: threshold - 1 if table[key] < threshold else infinity for key in hidden}
-    for _ in range(4 * len(hidden) + 8):
-        changed = False
-        for terms, constant in equations:
-            # sum(c * x) == constant  =>  c_i * x_i == constant - sum_{j != i}(c_j * x_j)
-            span = [(min(c * low[k], c * high[k]), max(c * low[k], c * high[k])) for k, c in
-                    terms.items()]  # fmt: skip
-            all_low = sum(a for a, _ in span)
-            all_high = sum(b for _, b in span)
-            for (key, coefficient), (own_low, own_high) in zip(terms.items(), span, strict=True):
-                rest_low, rest_high = all_low - own_low, all_high - own_high
-                bound_a = (constant - rest_high) * coefficient
-                bound_b = (constant - rest_low) * coefficient
-                new_low = max(low[key], min(bound_a, bound_b))
-                new_high = min(high[key], max(bound_a, bound_b))
-                if new_low != low[key] or new_high != high[key]:
-                    low[key], high[key] = new_low, new_high
-                    changed = True
-        if not changed:
-            break
+    containing: dict[Key, list[int]] = {}
+    for number, (terms, _) in enumerate(equations):
+        for key in terms:
+            containing.setdefault(key, []).append(number)
+    pending = list(range(len(equations)))
+    queued = set(pending)
+    budget = 50 * len(equations) + 100  # ranges only narrow; this bounds a slow creep
+    while pending and budget > 0:
+        budget -= 1
+        number = pending.pop()
+        queued.discard(number)
+        terms, constant = equations[number]
+        # sum(c * x) == constant  =>  c_i * x_i == constant - sum_{j != i}(c_j * x_j)
+        span = [(min(c * low[k], c * high[k]), max(c * low[k], c * high[k])) for k, c in
+                terms.items()]  # fmt: skip
+        all_low = sum(a for a, _ in span)
+        all_high = sum(b for _, b in span)
+        for (key, coefficient), (own_low, own_high) in zip(terms.items(), span, strict=True):
+            bound_a = (constant - (all_high - own_high)) * coefficient
+            bound_b = (constant - (all_low - own_low)) * coefficient
+            new_low = max(low[key], min(bound_a, bound_b))
+            new_high = min(high[key], max(bound_a, bound_b))
+            if new_low != low[key] or new_high != high[key]:
+                low[key], high[key] = new_low, new_high
+                for other in containing[key]:
+                    if other not in queued and other != number:
+                        queued.add(other)
+                        pending.append(other)
     return {key for key in hidden if low[key] >= high[key]}
 
 

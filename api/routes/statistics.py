@@ -3,7 +3,7 @@ period and group, computed in the database, small numbers hidden. No child is na
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,10 +14,7 @@ from api.deps import Unit, unit_for
 from api.negotiation import negotiate
 from api.schemas.statistics import StatisticsPublic
 from api.spreadsheet import CSV_MEDIA_TYPE, table
-from core.errors import BadRequest
-from figures import periods, report
-from figures.queries import DIMENSIONS, Window
-from wijkdeel.unit import Tx
+from figures import answer
 
 router = APIRouter(tags=["statistics"])
 
@@ -35,47 +32,6 @@ COLUMNS = (
     "informed",
     "informingPostponed",
 )
-
-
-def _invalid(name: str, reason: str) -> BadRequest:
-    return BadRequest(
-        f"{name} {reason}",
-        code="invalid_parameter",
-        invalid_params=[{"in": "query", "name": name, "code": "invalid", "reason": reason}],
-    )
-
-
-def dimensions(group_by: str | None) -> tuple[str, ...]:
-    words = [w.strip() for w in (group_by or "").split(",") if w.strip()]
-    unknown = [w for w in words if w not in DIMENSIONS]
-    if unknown:
-        raise _invalid("groupBy", f"must be a comma-separated list of {', '.join(DIMENSIONS)}")
-    return tuple(d for d in DIMENSIONS if d in words)
-
-
-def compute(
-    tx: Tx, first: date | None, last: date | None, kind: periods.Kind, dims: tuple[str, ...]
-) -> dict[str, Any]:
-    """The answer (as JSON-ready values) for the window, as of the unit's moment."""
-    default_first, default_last = periods.default_window(kind, tx.now)
-    first, last = first or default_first, last or default_last
-    if first > last:
-        raise _invalid("from", "must not be after to")
-    found = periods.completed(first, last, kind, tx.now)
-    if len(found) > periods.MAX_PERIODS:
-        raise _invalid("from", f"the window holds more than {periods.MAX_PERIODS} periods")
-    audit = tx.audit
-    audit.reason = f"{kind} {first.isoformat()}..{last.isoformat()} by:{','.join(dims) or '-'}"
-    answer: dict[str, Any] = {"period": kind, "groupBy": list(dims), "cells": [], "totals": []}
-    if found:
-        window = Window(found, dims, postgres=not tx.runtime.db.is_sqlite)
-        answer.update(report.compute(tx.session.connection(), window))
-        answer["from"] = periods.local_start(found[0])
-        answer["to"] = periods.local_start(found[-1], end=True) - timedelta(days=1)
-    else:
-        answer["from"], answer["to"] = first, last
-    audit.count = len(answer["cells"])
-    return answer
 
 
 def csv_body(answer: dict[str, Any]) -> bytes:
@@ -107,8 +63,9 @@ def csv_body(answer: dict[str, Any]) -> bytes:
     "by aggregate queries in the database. Only whole periods that have ended are counted "
     "(`from` and `to` widen to whole periods; the running period is left out), so a published "
     "figure does not change later. Default window: the last 12 months or 4 quarters.\n\n"
-    '**Small numbers are hidden:** any count under 5 (0 included) is the string `"<5"`; '
-    'further counts are withheld as `"x"` (secondary suppression) wherever a total or a '
+    '**Small numbers are hidden:** a count from 1 to 4 is the string `"<5"` (a zero is 0, '
+    'or `"<5"` where it is needed as cover); further counts are withheld as `"x"` (5 or '
+    "more; secondary suppression) wherever a total or a "
     "combination of published cells and totals would otherwise reveal one. The answer holds "
     "the totals over every grouping dimension too (`totals`), suppressed together with the "
     "cells. Medians of the hours from sending to a recipient's acknowledgement and closing are "
@@ -159,12 +116,12 @@ async def read_statistics(
     ] = None,
 ) -> Any:
     media = negotiate(request.headers.get("accept"), (JSON, CSV))
-    dims = dimensions(group_by)
-    answer = await unit.read(lambda tx, _: compute(tx, first, last, period, dims))
+    dims = answer.dimensions(group_by)
+    found = await unit.read(lambda tx, _: answer.compute(tx, first, last, period, dims))
     if media == CSV:
         return Response(
-            csv_body(answer),
+            csv_body(found),
             media_type=CSV_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="cijfers.csv"'},
         )
-    return StatisticsPublic.model_validate(answer)
+    return StatisticsPublic.model_validate(found)

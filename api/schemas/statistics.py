@@ -12,8 +12,9 @@ from api.schemas.common import Public
 Count = Annotated[
     int | Literal["<5", "x"],
     Field(
-        description='a count; `"<5"` when 1 to 4, `"x"` when withheld so that no total or '
-        "combination of published counts reveals one of those (0 is shown as 0)"
+        description='a count; `"<5"` when 1 to 4 (or a zero needed as cover), `"x"` when 5 or '
+        "more but withheld so that no total or combination of published counts reveals one "
+        "of those"
     ),
 ]
 Median = Annotated[

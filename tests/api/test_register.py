@@ -137,6 +137,15 @@ def test_audit_events_name_their_processing_activity(
     for action in ("signal.create", "signal.share", "signal.read", "signal.update"):
         found = audit_events(runtime, action=action)
         assert found and {e["processing_activity_id"] for e in found} == {expected}, action
+    decided = client.post(
+        "/v1/decisions",
+        json={"sender": "kinderwerk-noord", "recipient": "wijkteam-noord",
+              "purpose": "signalering", "category": "opvoeding"},
+        headers=bearer(admin_token),
+    )  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    (explained,) = audit_events(runtime, action="decision.explain")
+    assert explained["processing_activity_id"] == expected
     (recorded,) = audit_events(runtime, action="consent.create")
     assert recorded["processing_activity_id"] == "convenant-noord:afstemming"
     # Work that is not done under an agreement's purpose names none.
