@@ -203,7 +203,7 @@ def test_authlib_recipes(served: Installation) -> None:
     registered = served.bash(register)
     client_id = re.search(r"client id:\s+(cl_\w+)", registered)
     assert client_id, registered
-    by_key = served.local(block('PrivateKeyJWT(alg="ES256")')).replace("cl_…", client_id[1])
+    by_key = served.local(block('OAuth2Client("cl_…", key')).replace("cl_…", client_id[1])
     answer = served.bash(f"python - <<'PY'\n{by_key}PY")
     assert client_id[1] in answer and "signalering" in answer
 

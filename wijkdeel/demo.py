@@ -82,7 +82,8 @@ def seed(runtime: Runtime, agreement: dict[str, Any]) -> dict[str, dict[str, str
                     operator_event(runtime, "partner.create", "partner", partner_id),
                     "allow",
                 )
-        for document in (agreement, read_agreement(ZORGOVERLEG)):
+        documents = (agreement, read_agreement(ZORGOVERLEG))
+        for document in documents:
             if session.get(AgreementRecord, document["id"]) is None:
                 row = agreements.create(session, dict(document), author="operator", now=now)
                 event = operator_event(runtime, "agreement.create", "agreement", row.agreement_id)
@@ -113,7 +114,8 @@ def seed(runtime: Runtime, agreement: dict[str, Any]) -> dict[str, dict[str, str
             if name in known and known[name]["clientId"] in existing:
                 continue
             known[name] = _signer(runtime, session, name, partner_id)
-        _accept(runtime, session, agreement["id"], known)
+        for document in documents:
+            _accept(runtime, session, str(document["id"]), known)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:

@@ -51,6 +51,7 @@ def test_not_slugs(word: object) -> None:
 def test_package_exports_its_public_names() -> None:
     assert set(policies.__all__) == {
         "Rule",
+        "Coordination",
         "Agreement",
         "AgreementProblem",
         "validate_agreement",
