@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from audit.anchoring import statement_signer
 from auth import statements
+from console import agreement_forms as forms
 from console import unit
 from console.auth import checked_form, csrf_for, draft, role, runtime_of, text
 from console.pages import render
@@ -32,14 +33,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 Admin = Annotated[SignedIn, Depends(role("admin", page="acceptance"))]
 
-STATUS_NAMES = {
-    "proposed": "voorgesteld",
-    "active": "actief",
-    "rejected": "afgewezen",
-    "suspended": "opgeschort",
-    "terminated": "beëindigd",
-    "draft": "concept",
-}
+STATUS_NAMES = forms.STATUS_NAMES
 NOTICES = {
     "accept": "U hebt de versie namens de gemeente aanvaard.",
     "reject": "U hebt de versie namens de gemeente afgewezen.",

@@ -35,6 +35,8 @@ MAX_FORM_RULES = 100
 MAX_FORM_FIELDS = 20 + len(RULE_FIELDS) * MAX_FORM_RULES + len(SIGNAL_FIELDS) * MAX_FORM_RULES
 STATUS_NAMES = {
     "draft": "concept",
+    "proposed": "voorgesteld",
+    "rejected": "afgewezen",
     "active": "actief",
     "suspended": "opgeschort",
     "terminated": "beëindigd",
