@@ -199,19 +199,21 @@ def test_verify_acceptances_finds_a_forged_statement(tmp_path: Path) -> None:
     good = run(tmp_path, "agreements", "verify-acceptances")
     assert good.returncode == 0, good.stdout + good.stderr
     assert (
-        "checked 3 acceptances (3 client)" in good.stdout and "all acceptances hold" in good.stdout
+        # Both demo agreements: three parties to convenant-noord, two to convenant-zorgoverleg.
+        "checked 5 acceptances (5 client)" in good.stdout and "all acceptances hold" in good.stdout
     )
     with sqlite3.connect(tmp_path / "var" / "wijkdeel.db") as conn:
         # The wijkteam's statement stored as the school's: signed, but not by the school's key.
         conn.execute(
             "UPDATE agreement_acceptances SET signature = (SELECT signature FROM "
-            "agreement_acceptances WHERE partner_id = 'wijkteam-noord') "
-            "WHERE partner_id = 'obs-de-linde'"
+            "agreement_acceptances WHERE partner_id = 'wijkteam-noord'"
+            " AND agreement_id = 'convenant-noord') "
+            "WHERE partner_id = 'obs-de-linde' AND agreement_id = 'convenant-noord'"
         )
     bad = run(tmp_path, "agreements", "verify-acceptances", "--json")
     assert bad.returncode == 1
     answer = json.loads(bad.stdout)
-    assert answer["valid"] is False and answer["checked"] == 3
+    assert answer["valid"] is False and answer["checked"] == 5
     assert [(f["partner"], f["problem"]) for f in answer["findings"]] == [
         ("obs-de-linde", "forged_signature")
     ]
